@@ -1,0 +1,33 @@
+"""DCGAN (Radford, Metz & Chintala 2015) on CIFAR-10, 32x32 RGB.
+
+  python launch.py --config=experiments/dcgan_cifar10.py --workdir=runs/dcgan_cifar10
+Options: digits (embedded digits in place of CIFAR-10), smoke (seconds).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dcgan_mnist import dcgan_paper_settings  # noqa: E402  pylint: disable=g-import-not-at-top
+
+from gan_jax import config as config_lib  # noqa: E402
+
+
+def get_config(arg=None):
+  opts = config_lib.parse_arg(arg, ('digits', 'smoke'))
+  c = config_lib.base_config()
+  dcgan_paper_settings(c)
+  c.data.source = 'tfds:cifar10'
+  c.data.image_size = 32
+  c.data.channels = 3
+  c.eval.metrics = ()              # FID/IS arrive with the evaluation work
+  c.train.num_steps = 30000        # about 77 epochs of the 50,000 training images
+  c.train.log_every = 200
+  c.train.checkpoint_every = 2000
+  c.train.sample_every = 2000
+  if 'digits' in opts:
+    config_lib.apply_digits(c)
+    c.eval.metrics = ('digits_score',)
+  if 'smoke' in opts:
+    config_lib.apply_smoke(c)
+  return c

@@ -1,0 +1,67 @@
+"""Orbax checkpoints of the whole TrainState under <workdir>/checkpoints.
+
+Saves are asynchronous (the state is copied on device first, so the train step
+may donate its buffers at once) and keep the newest N. Restoring walks back
+from the newest step: an unreadable checkpoint is skipped with a warning naming
+its step, so a crash during a write costs at most one checkpoint interval.
+"""
+
+import os
+
+import jax
+import jax.numpy as jnp
+import orbax.checkpoint as ocp
+
+from gan_jax.errors import UserError, warn
+
+
+class Checkpoints:
+
+  def __init__(self, directory: str, keep: int):
+    self.directory = os.path.abspath(directory)
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, create=True, enable_async_checkpointing=True,
+        cleanup_tmp_directories=True)
+    self.manager = ocp.CheckpointManager(self.directory, options=options)
+
+  def steps(self):
+    return sorted(self.manager.all_steps())
+
+  def save(self, step: int, state) -> None:
+    # A device copy: the caller's buffers are donated to the next step.
+    snapshot = jax.tree.map(jnp.copy, state)
+    self.manager.save(step, args=ocp.args.StandardSave(snapshot))
+
+  def wait(self) -> None:
+    self.manager.wait_until_finished()
+
+  def close(self) -> None:
+    self.manager.wait_until_finished()
+    self.manager.close()
+
+  def restore(self, template, step=None):
+    """(state, step) from the newest readable checkpoint (or `step`); (None, 0) if none.
+
+    `template` is a state (or jax.ShapeDtypeStruct tree) of the right structure,
+    with the shardings the restored arrays should have.
+    """
+    steps = self.steps()
+    if step is not None:
+      if step not in steps:
+        raise UserError(f'no checkpoint at step {step} in {self.directory}; have {steps}')
+      steps = [step]
+    if not steps:
+      return None, 0
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
+    errors = []
+    for s in reversed(steps):
+      try:
+        state = self.manager.restore(s, args=ocp.args.StandardRestore(abstract))
+        return state, s
+      except Exception as e:  # pylint: disable=broad-except
+        msg = f'{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ""}'
+        errors.append(f'step {s}: {msg}')
+        warn(f'checkpoint at step {s} in {self.directory} is unreadable ({msg}); '
+             'trying the previous one')
+    raise UserError(f'no readable checkpoint in {self.directory} ({"; ".join(errors)}). '
+                    'If the config changed since these were written, use a new --workdir')

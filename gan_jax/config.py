@@ -1,0 +1,193 @@
+"""The base config: every field the framework reads, with its default.
+
+Experiment files (`experiments/*.py`) start from `base_config()` and override
+only what their paper changes. `validate()` runs before any compute, so a bad
+value fails in a second with a message naming it.
+"""
+
+import json
+from typing import Dict, Iterable, Tuple
+
+import ml_collections
+
+from gan_jax.errors import UserError
+
+
+def base_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.method = 'gan'          # training scheme, see gan_jax/methods/
+  c.seed = 0                # one seed decides init, noise and batch order
+
+  c.data = ml_collections.ConfigDict(dict(
+      source='embedded:digits',  # tfds:<name>[/config] | folder:<path> | embedded:<name>
+      split='train',
+      image_size=32,        # images are resized to image_size x image_size
+      channels=1,           # 1 (grey) or 3 (RGB); sources are converted
+      data_dir='',          # tfds data_dir ('' = tfds default)
+      download=True,        # tfds: allow download_and_prepare when not prepared
+      max_examples=0,       # 0 = all; >0 keeps the first N (for quick runs)
+      random_flip=False,    # random horizontal flip, decided by (seed, step)
+      prefetch=2,           # batches prepared ahead on a host thread
+  ))
+
+  c.model = ml_collections.ConfigDict(dict(
+      generator='dcgan',
+      discriminator='dcgan',
+      z_dim=100,
+      g_width=64,           # DCGAN ngf / MLP hidden units of G
+      d_width=64,           # DCGAN ndf / MLP hidden units of D
+      leaky_slope=0.2,      # LeakyReLU negative slope
+      init_std=0.02,        # N(0, init_std) weight init; 0 = Flax default init
+      batchnorm=True,       # BatchNorm in G and D (DCGAN)
+  ))
+
+  c.loss = ml_collections.ConfigDict(dict(
+      adversarial='non_saturating',  # see gan_jax/losses.py ADVERSARIAL_LOSSES
+      label_smoothing=0.0,  # one-sided: real target 1 - label_smoothing
+  ))
+
+  def adam(lr):
+    return ml_collections.ConfigDict(dict(name='adam', lr=lr, b1=0.5, b2=0.999,
+                                          eps=1e-8, weight_decay=0.0))
+  c.optim = ml_collections.ConfigDict(dict(g=adam(2e-4), d=adam(2e-4)))
+
+  c.ema = ml_collections.ConfigDict(dict(
+      decay=0.0,            # EMA of G weights; 0 = off. Used for sampling.
+  ))
+
+  c.train = ml_collections.ConfigDict(dict(
+      batch_size=128,       # global batch, split across devices
+      num_steps=10000,
+      log_every=100,
+      checkpoint_every=1000,
+      keep_checkpoints=3,
+      sample_every=1000,
+      sample_grid=64,       # images in each sample grid (a square number)
+  ))
+
+  c.eval = ml_collections.ConfigDict(dict(
+      metrics=('digits_score',),
+      num_samples=1000,
+      batch_size=250,
+      every=0,              # evaluate every N steps during training; 0 = off
+  ))
+  return c
+
+
+def parse_arg(arg, allowed: Iterable[str]) -> Tuple[str, ...]:
+  """Splits an experiment's arg string ('digits,smoke') into its options."""
+  opts = tuple(a for a in (arg or '').split(',') if a)
+  bad = [o for o in opts if o not in allowed]
+  if bad:
+    raise UserError(f'unknown experiment option(s) {bad}; allowed: {sorted(allowed)}')
+  return opts
+
+
+def apply_smoke(c: ml_collections.ConfigDict) -> None:
+  """Shrinks a config to a run of seconds (tests, debugging)."""
+  c.model.g_width = min(c.model.g_width, 8)
+  c.model.d_width = min(c.model.d_width, 8)
+  c.model.z_dim = min(c.model.z_dim, 16)
+  c.data.image_size = min(c.data.image_size, 16)
+  c.data.max_examples = 64
+  c.train.batch_size = 8
+  c.train.num_steps = 4
+  c.train.log_every = 2
+  c.train.checkpoint_every = 2
+  c.train.sample_every = 2
+  c.train.sample_grid = 4
+  c.eval.num_samples = 16
+  c.eval.batch_size = 8
+
+
+def apply_digits(c: ml_collections.ConfigDict) -> None:
+  """Trains on the embedded scikit-learn digits (no network needed)."""
+  c.data.source = 'embedded:digits'
+  c.data.channels = 1
+  c.data.split = 'train'
+
+
+_POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size',
+                  'train.num_steps', 'train.log_every', 'train.keep_checkpoints',
+                  'eval.num_samples', 'eval.batch_size')
+_NON_NEGATIVE = ('data.max_examples', 'train.checkpoint_every', 'train.sample_every',
+                 'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std')
+
+
+def _get(c, dotted):
+  for part in dotted.split('.'):
+    c = c[part]
+  return c
+
+
+def validate(c: ml_collections.ConfigDict) -> None:
+  """Checks values that do not depend on the data or the devices."""
+  for key in _POSITIVE_INTS:
+    if _get(c, key) <= 0:
+      raise UserError(f'config.{key}={_get(c, key)} must be > 0')
+  for key in _NON_NEGATIVE:
+    if _get(c, key) < 0:
+      raise UserError(f'config.{key}={_get(c, key)} must be >= 0')
+  if c.data.channels not in (1, 3):
+    raise UserError(f'config.data.channels={c.data.channels}; allowed: 1, 3')
+  if not 0 <= c.loss.label_smoothing < 1:
+    raise UserError(f'config.loss.label_smoothing={c.loss.label_smoothing}; allowed: [0, 1)')
+  if not 0 <= c.ema.decay < 1:
+    raise UserError(f'config.ema.decay={c.ema.decay}; allowed: [0, 1)')
+  grid = c.train.sample_grid
+  if int(round(grid ** 0.5)) ** 2 != grid:
+    raise UserError(f'config.train.sample_grid={grid} must be a square number')
+  for name in ('g', 'd'):
+    o = c.optim[name]
+    if o.lr <= 0:
+      raise UserError(f'config.optim.{name}.lr={o.lr} must be > 0')
+  # Names are checked against their registries here, before any compute.
+  from gan_jax import losses, methods, models  # pylint: disable=g-import-not-at-top
+  methods.METHODS.get(c.method)
+  models.GENERATORS.get(c.model.generator)
+  models.DISCRIMINATORS.get(c.model.discriminator)
+  losses.ADVERSARIAL_LOSSES.get(c.loss.adversarial)
+  from gan_jax import metrics  # pylint: disable=g-import-not-at-top
+  for m in c.eval.metrics:
+    metrics.METRICS.get(m)
+  from gan_jax import data  # pylint: disable=g-import-not-at-top
+  data.check_source_name(c.data.source)
+
+
+# Fields that may change between a run and its resumption: they steer the
+# loop, not the model. Anything else differing means another experiment.
+RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.log_every', 'train.checkpoint_every',
+                        'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
+                        'eval.', 'data.prefetch', 'data.data_dir', 'data.download')
+
+
+def to_dict(c: ml_collections.ConfigDict) -> Dict:
+  return json.loads(c.to_json())
+
+
+def _flatten(d, prefix=''):
+  out = {}
+  for k, v in d.items():
+    key = f'{prefix}{k}'
+    if isinstance(v, dict):
+      out.update(_flatten(v, key + '.'))
+    else:
+      out[key] = v
+  return out
+
+
+def config_differences(saved: Dict, current: Dict) -> Dict[str, Tuple]:
+  """Fields that differ between two resolved configs, run-control fields excluded."""
+  a, b = _flatten(saved), _flatten(current)
+  diffs = {}
+  for key in sorted(set(a) | set(b)):
+    if key.startswith(RUN_CONTROL_PREFIXES):
+      continue
+    va, vb = a.get(key, '<absent>'), b.get(key, '<absent>')
+    if isinstance(va, list):
+      va = tuple(va)
+    if isinstance(vb, list):
+      vb = tuple(vb)
+    if va != vb:
+      diffs[key] = (va, vb)
+  return diffs

@@ -1,0 +1,93 @@
+"""What every mode needs: a validated config, the mesh, the data description,
+the method, and the state restored from (or started in) a workdir."""
+
+import json
+import os
+from typing import Optional
+
+import jax
+
+from gan_jax import config as config_lib
+from gan_jax import data as data_lib
+from gan_jax import parallel
+from gan_jax.checkpoint import Checkpoints
+from gan_jax.errors import UserError
+from gan_jax.methods import METHODS
+from gan_jax.methods.common import DataInfo
+
+DATA_INFO_FILE = 'data_info.json'
+CONFIG_FILE = 'config.json'
+
+
+class Experiment:
+
+  def __init__(self, config, workdir: Optional[str], need_source: bool):
+    config_lib.validate(config)
+    self.config, self.workdir = config, workdir
+    self.mesh = parallel.make_mesh()
+    parallel.check_batch_size(config.train.batch_size, self.mesh)
+    self.source = None
+    if need_source:
+      self.source = data_lib.build_source(config.data)
+      self.info = DataInfo((config.data.image_size, config.data.image_size, config.data.channels),
+                           self.source.num_classes)
+    else:
+      self.info = self._saved_info() or DataInfo(
+          (config.data.image_size, config.data.image_size, config.data.channels), 0)
+    self.method = METHODS.get(config.method)(config, self.info)
+
+  # -- workdir files -----------------------------------------------------------
+  def _path(self, name):
+    return os.path.join(self.workdir, name)
+
+  def _saved_info(self):
+    if self.workdir and os.path.exists(self._path(DATA_INFO_FILE)):
+      with open(self._path(DATA_INFO_FILE)) as f:
+        d = json.load(f)
+      return DataInfo(tuple(d['image_shape']), int(d['num_classes']))
+    return None
+
+  def check_workdir_config(self) -> None:
+    """Refuses to resume a workdir written by a different experiment."""
+    path = self._path(CONFIG_FILE)
+    if not os.path.exists(path):
+      return
+    try:
+      with open(path) as f:
+        saved = json.load(f)
+    except (OSError, ValueError) as e:
+      raise UserError(f'{path} is unreadable ({e}); move it away or use a new --workdir') from None
+    diffs = config_lib.config_differences(saved, config_lib.to_dict(self.config))
+    if diffs:
+      shown = '; '.join(f'{k}: {a!r} in the workdir, {b!r} now' for k, (a, b) in list(diffs.items())[:5])
+      raise UserError(f'--workdir {self.workdir} holds a run of a different config ({shown}). '
+                      'Use a new --workdir, or the config that wrote it')
+
+  def write_run_files(self) -> None:
+    os.makedirs(self.workdir, exist_ok=True)
+    for name, obj in ((CONFIG_FILE, config_lib.to_dict(self.config)),
+                      (DATA_INFO_FILE, {'image_shape': list(self.info.image_shape),
+                                        'num_classes': self.info.num_classes})):
+      tmp = self._path(name + '.tmp')
+      with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+      os.replace(tmp, self._path(name))
+
+  # -- state -------------------------------------------------------------------
+  def fresh_state(self):
+    state = self.method.init(jax.random.PRNGKey(self.config.seed))
+    return parallel.replicate(state, self.mesh)
+
+  def checkpoints(self) -> Checkpoints:
+    return Checkpoints(self._path('checkpoints'), self.config.train.keep_checkpoints)
+
+  def restore(self, checkpoints: Checkpoints, step=None, required=False):
+    """(state, step): the newest readable checkpoint, else a fresh state at step 0."""
+    template = self.fresh_state()
+    state, restored_step = checkpoints.restore(template, step)
+    if state is None:
+      if required:
+        raise UserError(f'no checkpoint in {checkpoints.directory}; train first '
+                        f'(python launch.py --config=... --workdir={self.workdir})')
+      return template, 0
+    return state, restored_step

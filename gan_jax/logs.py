@@ -1,0 +1,98 @@
+"""What a run writes as it goes: metrics.jsonl, TensorBoard events, progress lines."""
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+class MetricLog:
+  """One JSON object per logged step in metrics.jsonl, mirrored to TensorBoard.
+
+  On resume, rows beyond the restored step are dropped: the resumed run writes
+  them again, bit for bit, so the file reads as one uninterrupted run.
+  """
+
+  def __init__(self, workdir: str, resume_step: int = 0, tensorboard: bool = True):
+    self.path = os.path.join(workdir, 'metrics.jsonl')
+    if os.path.exists(self.path):
+      with open(self.path) as f:
+        rows = [line for line in f if line.strip()]
+      keep = [r for r in rows if _step_of(r) is not None and _step_of(r) <= resume_step]
+      if len(keep) != len(rows):
+        tmp = self.path + '.tmp'
+        with open(tmp, 'w') as f:
+          f.writelines(keep)
+        os.replace(tmp, self.path)
+    self.tb = None
+    if tensorboard:
+      from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
+      self.tb = SummaryWriter(os.path.join(workdir, 'tensorboard'), purge_step=resume_step + 1)
+
+  def write(self, step: int, metrics: dict) -> None:
+    row = {'step': int(step)}
+    row.update({k: _py(v) for k, v in metrics.items()})
+    with open(self.path, 'a') as f:
+      f.write(json.dumps(row) + '\n')
+    if self.tb is not None:
+      for k, v in row.items():
+        if k != 'step' and isinstance(v, (int, float)):
+          self.tb.add_scalar(k, v, step)
+
+  def image(self, tag: str, step: int, image_uint8) -> None:
+    if self.tb is not None:
+      self.tb.add_image(tag, np.asarray(image_uint8), step, dataformats='HWC')
+
+  def close(self) -> None:
+    if self.tb is not None:
+      self.tb.close()
+
+
+def _step_of(line: str):
+  try:
+    return int(json.loads(line)['step'])
+  except (ValueError, KeyError, TypeError):
+    return None
+
+
+def _py(v):
+  v = np.asarray(v)
+  return v.item() if v.ndim == 0 else v.tolist()
+
+
+def read_metrics(workdir: str):
+  path = os.path.join(workdir, 'metrics.jsonl')
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+class Progress:
+  """'step 1200/10000 (12.0%) | 35.2 it/s | ETA 4m10s | d_loss 0.61 ...' lines."""
+
+  def __init__(self, start_step: int, total: int):
+    self.total, self.last_step, self.last_time = total, start_step, time.time()
+
+  def line(self, step: int, metrics: dict) -> str:
+    now = time.time()
+    rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
+    self.last_step, self.last_time = step, now
+    eta = (self.total - step) / rate if rate > 0 else float('inf')
+    shown = ' '.join(f'{k} {v:.4g}' for k, v in metrics.items())
+    return (f'step {step}/{self.total} ({100.0 * step / self.total:.1f}%) | {rate:.2f} it/s | '
+            f'ETA {_duration(eta)} | {shown}')
+
+  def print(self, step: int, metrics: dict) -> None:
+    print(self.line(step, metrics), file=sys.stdout, flush=True)
+
+
+def _duration(seconds: float) -> str:
+  if not np.isfinite(seconds):
+    return '?'
+  seconds = int(seconds)
+  h, rem = divmod(seconds, 3600)
+  m, s = divmod(rem, 60)
+  return f'{h}h{m:02d}m' if h else f'{m}m{s:02d}s'

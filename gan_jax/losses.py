@@ -1,0 +1,64 @@
+"""Adversarial losses as pure functions of discriminator outputs.
+
+Each loss takes raw discriminator outputs (logits for the probabilistic
+losses, scores for the others), averages over the batch, and returns a scalar.
+`smoothing` is one-sided label smoothing (Salimans et al. 2016): the real
+target becomes 1 - smoothing; fakes keep target 0.
+"""
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from gan_jax.registry import Registry
+
+
+class AdversarialLoss(NamedTuple):
+  d_loss: Callable  # (real_out, fake_out, smoothing) -> scalar
+  g_loss: Callable  # (fake_out) -> scalar
+  probabilistic: bool  # outputs are logits of P(real); D(x) = sigmoid(out)
+
+
+ADVERSARIAL_LOSSES: Registry[AdversarialLoss] = Registry('adversarial loss')
+
+
+def _bce_real(logits, smoothing=0.0):
+  """Binary cross-entropy against target 1 - smoothing, from logits."""
+  target = 1.0 - smoothing
+  return jnp.mean(target * jax.nn.softplus(-logits) + (1 - target) * jax.nn.softplus(logits))
+
+
+def _bce_fake(logits):
+  """Binary cross-entropy against target 0, from logits."""
+  return jnp.mean(jax.nn.softplus(logits))
+
+
+def _bce_d_loss(real, fake, smoothing=0.0):
+  return _bce_real(real, smoothing) + _bce_fake(fake)
+
+
+# Goodfellow et al. 2014, eq. 1: G minimises log(1 - D(G(z))).
+ADVERSARIAL_LOSSES.register('minimax')(AdversarialLoss(
+    d_loss=_bce_d_loss, g_loss=lambda fake: -_bce_fake(fake), probabilistic=True))
+
+# Goodfellow et al. 2014, sec. 3: G maximises log D(G(z)) instead (used in practice).
+ADVERSARIAL_LOSSES.register('non_saturating')(AdversarialLoss(
+    d_loss=_bce_d_loss, g_loss=_bce_real, probabilistic=True))
+
+# Arjovsky et al. 2017: critic maximises E[D(x)] - E[D(G(z))].
+ADVERSARIAL_LOSSES.register('wasserstein')(AdversarialLoss(
+    d_loss=lambda real, fake, smoothing=0.0: jnp.mean(fake) - jnp.mean(real),
+    g_loss=lambda fake: -jnp.mean(fake), probabilistic=False))
+
+# Lim & Ye 2017 / Miyato et al. 2018.
+ADVERSARIAL_LOSSES.register('hinge')(AdversarialLoss(
+    d_loss=lambda real, fake, smoothing=0.0: (jnp.mean(jax.nn.relu(1 - real))
+                                              + jnp.mean(jax.nn.relu(1 + fake))),
+    g_loss=lambda fake: -jnp.mean(fake), probabilistic=False))
+
+# Mao et al. 2017 (a=0, b=1, c=1), with the 1/2 factors of their eq. 2.
+ADVERSARIAL_LOSSES.register('lsgan')(AdversarialLoss(
+    d_loss=lambda real, fake, smoothing=0.0: 0.5 * (jnp.mean((real - (1 - smoothing)) ** 2)
+                                                    + jnp.mean(fake ** 2)),
+    g_loss=lambda fake: 0.5 * jnp.mean((fake - 1) ** 2), probabilistic=False))

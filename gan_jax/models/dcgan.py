@@ -1,0 +1,94 @@
+"""DCGAN generator and discriminator (Radford et al. 2015, sec. 3 and fig. 1).
+
+Fully convolutional: 4x4 kernels with stride 2, BatchNorm in every layer but
+G's output and D's input, ReLU in G, LeakyReLU(0.2) in D, tanh output,
+N(0, 0.02) init. Any square resolution 4 * 2^k (k >= 1) works: G projects z to
+4x4 and doubles k times; D halves down to 4x4 and ends in a 4x4 valid conv.
+With BatchNorm no layer carries a bias, as in the reference PyTorch code
+(64x64 RGB: G 3,576,704 and D 2,765,568 parameters).
+"""
+
+import math
+from typing import Tuple
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from gan_jax.errors import UserError
+from gan_jax.models import DISCRIMINATORS, GENERATORS
+from gan_jax.models.layers import normal_init
+
+
+def num_doublings(size: int) -> int:
+  k = int(round(math.log2(size / 4))) if size >= 8 else 0
+  if size < 8 or 4 * 2 ** k != size:
+    raise UserError(f'DCGAN needs image_size = 4 * 2^k with k >= 1 (8, 16, 32, 64, ...); '
+                    f'got data.image_size={size}')
+  return k
+
+
+def _batch_norm(train):
+  # PyTorch's BatchNorm2d defaults: momentum 0.1 (Flax 0.9), eps 1e-5.
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)
+
+
+class DCGANGenerator(nn.Module):
+  image_shape: Tuple[int, int, int]
+  width: int = 64
+  batchnorm: bool = True
+  init_std: float = 0.02
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    size, _, channels = self.image_shape
+    k = num_doublings(size)
+    init = normal_init(self.init_std)
+    feats = self.width * 2 ** (k - 1)
+    x = nn.Dense(4 * 4 * feats, use_bias=not self.batchnorm, kernel_init=init)(z)
+    x = x.reshape((z.shape[0], 4, 4, feats))
+    for i in range(k):
+      if self.batchnorm:
+        x = _batch_norm(train)(x)
+      x = nn.relu(x)
+      last = i == k - 1
+      feats = channels if last else feats // 2
+      x = nn.ConvTranspose(feats, (4, 4), strides=(2, 2), padding='SAME',
+                           use_bias=not self.batchnorm, kernel_init=init)(x)
+    return jnp.tanh(x)
+
+
+class DCGANDiscriminator(nn.Module):
+  image_size: int
+  width: int = 64
+  batchnorm: bool = True
+  leaky_slope: float = 0.2
+  init_std: float = 0.02
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    k = num_doublings(self.image_size)
+    init = normal_init(self.init_std)
+    for i in range(k):
+      use_bn = self.batchnorm and i > 0
+      x = nn.Conv(self.width * 2 ** i, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
+                  use_bias=not self.batchnorm, kernel_init=init)(x)
+      if use_bn:
+        x = _batch_norm(train)(x)
+      x = nn.leaky_relu(x, self.leaky_slope)
+    x = nn.Conv(1, (4, 4), padding='VALID', use_bias=not self.batchnorm, kernel_init=init)(x)
+    return x.reshape((x.shape[0],))
+
+
+@GENERATORS.register('dcgan')
+def dcgan_generator(cfg, image_shape):
+  num_doublings(image_shape[0])
+  return DCGANGenerator(image_shape=tuple(image_shape), width=cfg.g_width,
+                        batchnorm=cfg.batchnorm, init_std=cfg.init_std)
+
+
+@DISCRIMINATORS.register('dcgan')
+def dcgan_discriminator(cfg, image_shape):
+  num_doublings(image_shape[0])
+  return DCGANDiscriminator(image_size=image_shape[0], width=cfg.d_width,
+                            batchnorm=cfg.batchnorm, leaky_slope=cfg.leaky_slope,
+                            init_std=cfg.init_std)

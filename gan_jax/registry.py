@@ -1,0 +1,35 @@
+"""Name -> code registries, so configs can refer to code by string."""
+
+from typing import Callable, Dict, Generic, TypeVar
+
+from gan_jax.errors import UserError
+
+T = TypeVar('T')
+
+
+class Registry(Generic[T]):
+  """A named table of constructors. Unknown names list the known ones."""
+
+  def __init__(self, kind: str):
+    self.kind = kind
+    self._entries: Dict[str, T] = {}
+
+  def register(self, name: str) -> Callable[[T], T]:
+    def decorator(obj: T) -> T:
+      if name in self._entries:
+        raise ValueError(f'{self.kind} {name!r} registered twice')
+      self._entries[name] = obj
+      return obj
+    return decorator
+
+  def get(self, name: str) -> T:
+    if name not in self._entries:
+      raise UserError(f'unknown {self.kind} {name!r}; known: '
+                      f'{", ".join(sorted(self._entries))}')
+    return self._entries[name]
+
+  def names(self):
+    return sorted(self._entries)
+
+  def __contains__(self, name: str) -> bool:
+    return name in self._entries

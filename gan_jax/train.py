@@ -1,0 +1,151 @@
+"""The one generic training loop.
+
+Builds data, method and state (resuming from the newest readable checkpoint),
+then runs the jitted, data-parallel train step, logging, sampling, evaluating
+and checkpointing on schedule. It never knows which GAN it trains.
+
+Exactness: the state holds everything that changes (both networks, optimizer
+states, batch statistics, EMA, step, RNG); batches and noise are functions of
+(seed, step). So a run killed at any point and restarted in the same workdir
+ends bitwise equal (on CPU) to an uninterrupted one.
+"""
+
+import os
+import signal
+
+import jax
+import numpy as np
+
+from gan_jax import images as images_lib
+from gan_jax import inference, logs, parallel
+from gan_jax.data import Batches, Prefetcher
+from gan_jax.errors import UserError
+from gan_jax.experiment import Experiment
+
+
+class TrainingDiverged(UserError):
+  """A loss term became NaN or Inf."""
+
+
+class Interrupted(Exception):
+  """SIGTERM/SIGINT: a checkpoint was written, rerunning the command resumes."""
+
+  def __init__(self, step, signum):
+    super().__init__(f'stopped by {signal.Signals(signum).name} at step {step}; checkpoint '
+                     'written; rerun the same command to resume')
+    self.step, self.signum = step, signum
+
+
+class _StopFlag:
+  """Turns SIGTERM/SIGINT into a flag the loop checks between steps."""
+
+  def __init__(self):
+    self.signum, self._old = None, {}
+
+  def __enter__(self):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+      try:
+        self._old[sig] = signal.signal(sig, self._handle)
+      except ValueError:  # not the main thread: leave signals alone
+        pass
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signum = signum
+
+  def __exit__(self, *exc):
+    for sig, old in self._old.items():
+      signal.signal(sig, old)
+
+
+def _check_finite(rows):
+  """rows: [(step, {name: value})]; raises naming the first bad step and term."""
+  for step, metrics in rows:
+    for name, value in metrics.items():
+      if not np.all(np.isfinite(value)):
+        return step, name, value
+  return None
+
+
+def train_and_evaluate(config, workdir: str):
+  """Trains config in workdir (resuming if it holds checkpoints); returns final state."""
+  exp = Experiment(config, workdir, need_source=True)
+  exp.check_workdir_config()
+  method, mesh, tc = exp.method, exp.mesh, config.train
+  checkpoints = exp.checkpoints()
+  state, start = exp.restore(checkpoints)
+  if start:
+    print(f'resuming from step {start} in {workdir}', flush=True)
+  exp.write_run_files()
+  os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+  log = logs.MetricLog(workdir, resume_step=start)
+
+  step_fn = jax.jit(method.train_step,
+                    in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
+                    out_shardings=(parallel.replicated(mesh), parallel.replicated(mesh)),
+                    donate_argnums=(0,))
+  grid_fn = jax.jit(method.generate)
+  grid_inputs = inference.fixed_grid_inputs(method, config)
+  eval_gen_fn = inference.make_generate_fn(method, mesh) if config.eval.every else None
+
+  batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip)
+  prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch)
+  progress = logs.Progress(start, tc.num_steps)
+  pending, since_log = [], []
+  last_good_checkpoint = start
+
+  def due(every, step):
+    return every > 0 and step % every == 0
+
+  try:
+    with _StopFlag() as stop:
+      for step in range(start, tc.num_steps):
+        _, batch = prefetch.next()
+        state, metrics = step_fn(state, parallel.shard_batch(batch, mesh))
+        done = step + 1
+        pending.append((done, metrics))
+        last = done == tc.num_steps
+        log_now = due(tc.log_every, done) or last
+        ckpt_now = due(tc.checkpoint_every, done) or last or stop.signum is not None
+        sample_now = due(tc.sample_every, done) or last
+        eval_now = config.eval.every > 0 and (due(config.eval.every, done) or last)
+        if not (log_now or ckpt_now or sample_now or eval_now):
+          continue
+
+        # One device->host transfer for every step since the last check.
+        host = jax.device_get(pending)
+        pending = []
+        bad = _check_finite(host)
+        if bad:
+          raise TrainingDiverged(
+              f'training diverged: {bad[1]} = {bad[2]} at step {bad[0]}; the last good '
+              f'checkpoint (step {last_good_checkpoint}) is kept in {checkpoints.directory}')
+        since_log.extend(m for _, m in host)
+
+        row = {}
+        if log_now:
+          row = {k: float(np.mean([m[k] for m in since_log])) for k in since_log[0]}
+          since_log = []
+          progress.print(done, row)
+        if eval_now:
+          results = inference.evaluate(config, method, state, mesh, generate_fn=eval_gen_fn)
+          row.update(results)
+          print(f'eval at step {done}: {results}', flush=True)
+        if row:
+          log.write(done, row)
+        if sample_now:
+          grid = images_lib.make_grid(jax.device_get(grid_fn(state, grid_inputs)))
+          images_lib.save_png(os.path.join(workdir, 'samples', f'step_{done:06d}.png'), grid)
+          log.image('samples', done, grid)
+        if ckpt_now:
+          checkpoints.save(done, state)
+          last_good_checkpoint = done
+        if stop.signum is not None and not last:
+          checkpoints.wait()
+          raise Interrupted(done, stop.signum)
+  finally:
+    prefetch.close()
+    checkpoints.close()
+    log.close()
+  return state

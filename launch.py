@@ -1,0 +1,96 @@
+"""gan_jax command line.
+
+  python launch.py --config=experiments/dcgan_mnist.py:digits --workdir=runs/dcgan
+  python launch.py --config=experiments/dcgan_mnist.py --mode=summary
+  python launch.py --config=... --workdir=runs/dcgan --mode=eval
+  python launch.py --config=... --workdir=runs/dcgan --mode=sample --num_samples=64 --output=out/
+  any config field: --config.optim.g.lr=1e-4
+
+Errors the user can fix are printed on one line (exit status 2), not as a trace.
+"""
+
+import json
+import sys
+
+from absl import flags
+from ml_collections import config_flags
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file('config', None, 'experiment file[:options], e.g. '
+                                'experiments/dcgan_mnist.py:digits', lock_config=True)
+flags.DEFINE_string('workdir', None, 'run folder: checkpoints, logs, samples')
+flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample'], 'what to do')
+flags.DEFINE_string('checkpoint', 'latest', "eval/sample: 'latest' or a step number")
+flags.DEFINE_integer('num_samples', 64, 'sample: how many PNGs')
+flags.DEFINE_string('output', None, 'sample: output folder')
+flags.DEFINE_integer('label', None, 'sample: class of a class-conditional model')
+
+
+def _main() -> int:
+  # Imported here so that --help and flag errors answer without loading JAX.
+  from gan_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  from gan_jax import inference, train  # pylint: disable=g-import-not-at-top
+  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  from gan_jax.experiment import Experiment  # pylint: disable=g-import-not-at-top
+
+  config, mode = FLAGS.config, FLAGS.mode
+  if config is None:
+    raise UserError('--config=experiments/<file>.py[:options] is required')
+  if mode == 'summary':
+    exp = Experiment(config, FLAGS.workdir, need_source=False)
+    state = exp.method.init(__import__('jax').random.PRNGKey(config.seed))
+    print(inference.summary_text(exp.method.networks(state)))
+    print('== config ==')
+    print(json.dumps(config_lib.to_dict(config), indent=2, sort_keys=True))
+    return 0
+  if not FLAGS.workdir:
+    raise UserError(f'--workdir is required for --mode={mode}')
+  if mode == 'train':
+    train.train_and_evaluate(config, FLAGS.workdir)
+    return 0
+  exp = Experiment(config, FLAGS.workdir, need_source=False)
+  exp.check_workdir_config()
+  step = None
+  if FLAGS.checkpoint != 'latest':
+    if not FLAGS.checkpoint.isdigit():
+      raise UserError(f"--checkpoint={FLAGS.checkpoint!r}; allowed: 'latest' or a step number")
+    step = int(FLAGS.checkpoint)
+  checkpoints = exp.checkpoints()
+  try:
+    state, restored = exp.restore(checkpoints, step=step, required=True)
+  finally:
+    checkpoints.close()
+  if mode == 'eval':
+    results = inference.evaluate(config, exp.method, state, exp.mesh, progress=True)
+    print(json.dumps({'step': restored, **results}))
+  elif mode == 'sample':
+    if not FLAGS.output:
+      raise UserError('--output=DIR is required for --mode=sample')
+    paths = inference.write_samples(exp.method, state, exp.mesh, FLAGS.num_samples, FLAGS.output,
+                                    config.seed, config.eval.batch_size, FLAGS.label)
+    print(f'wrote {len(paths)} samples from step {restored} to {FLAGS.output}')
+  return 0
+
+
+def run(argv) -> int:
+  """Parses argv and runs; returns the exit status (used by tests in-process)."""
+  FLAGS.unparse_flags()
+  try:
+    FLAGS(argv)
+  except flags.Error as e:
+    print(f'error: {e}', file=sys.stderr)
+    return 2
+  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  from gan_jax.train import Interrupted  # pylint: disable=g-import-not-at-top
+  try:
+    return _main()
+  except UserError as e:
+    print(f'error: {e}', file=sys.stderr)
+    return 2
+  except Interrupted as e:
+    print(str(e), file=sys.stderr)
+    return 128 + e.signum
+
+
+if __name__ == '__main__':
+  sys.exit(run(sys.argv))
