@@ -72,15 +72,57 @@ def _main() -> int:
   return 0
 
 
+def _explain_bad_override(argv):
+  """Names the first --config.a.b=... override whose key the experiment lacks."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  spec = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+  if spec is None:
+    return None
+  path, _, arg = spec.partition(':')
+  try:
+    mod_spec = importlib.util.spec_from_file_location('_experiment', path)
+    module = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(module)
+    config = module.get_config(arg or None)
+  except Exception:  # pylint: disable=broad-except
+    return None
+  for a in argv:
+    if not a.startswith('--config.'):
+      continue
+    key = a[len('--config.'):].split('=', 1)[0]
+    node = config
+    for i, part in enumerate(key.split('.')):
+      if not hasattr(node, 'keys') or part not in node:
+        where = '.'.join(key.split('.')[:i]) or 'config'
+        known = ', '.join(sorted(node.keys())) if hasattr(node, 'keys') else '(not a group)'
+        return f'unknown config key {key!r} in {path}; keys of {where}: {known}'
+      node = node[part]
+  return None
+
+
+def reset_flags() -> None:
+  """Forgets a previous parse, so run() can be called again in one process."""
+  FLAGS.unparse_flags()
+  for name in list(FLAGS):
+    if name.startswith('config.'):  # override flags config_flags added for the last config
+      delattr(FLAGS, name)
+
+
 def run(argv) -> int:
   """Parses argv and runs; returns the exit status (used by tests in-process)."""
-  FLAGS.unparse_flags()
+  reset_flags()
+  saved_argv, sys.argv = sys.argv, list(argv)  # config_flags reads overrides from sys.argv
+  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
   try:
     FLAGS(argv)
-  except flags.Error as e:
+  except (flags.Error, UserError) as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
-  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  except (AttributeError, KeyError) as e:  # config_flags' answer to an unknown override key
+    print(f'error: {_explain_bad_override(argv) or e}', file=sys.stderr)
+    return 2
+  finally:
+    sys.argv = saved_argv
   from gan_jax.train import Interrupted  # pylint: disable=g-import-not-at-top
   try:
     return _main()

@@ -7,6 +7,7 @@ its step, so a crash during a write costs at most one checkpoint interval.
 """
 
 import os
+import time
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +39,21 @@ class Checkpoints:
   def close(self) -> None:
     self.manager.wait_until_finished()
     self.manager.close()
+
+  def set_aside_after(self, step: int) -> None:
+    """Moves checkpoints newer than `step` (found unreadable) to checkpoints_unreadable/,
+    so training can write those steps again; nothing is deleted."""
+    newer = [s for s in self.steps() if s > step]
+    if not newer:
+      return
+    self.manager.wait_until_finished()
+    aside = self.directory + '_unreadable'
+    os.makedirs(aside, exist_ok=True)
+    for s in newer:
+      target = os.path.join(aside, f'{s}.{int(time.time())}')
+      os.replace(os.path.join(self.directory, str(s)), target)
+      warn(f'moved unreadable checkpoint {s} to {target}')
+    self.manager.reload()
 
   def restore(self, template, step=None):
     """(state, step) from the newest readable checkpoint (or `step`); (None, 0) if none.

@@ -21,10 +21,10 @@ CONFIG_FILE = 'config.json'
 
 class Experiment:
 
-  def __init__(self, config, workdir: Optional[str], need_source: bool):
+  def __init__(self, config, workdir: Optional[str], need_source: bool, devices=None):
     config_lib.validate(config)
     self.config, self.workdir = config, workdir
-    self.mesh = parallel.make_mesh()
+    self.mesh = parallel.make_mesh(devices)
     parallel.check_batch_size(config.train.batch_size, self.mesh)
     self.source = None
     if need_source:

@@ -76,7 +76,7 @@ def write_samples(method, state, mesh, num, output, seed, batch_size, label=None
     raise UserError(f'--num_samples={num} must be > 0')
   if label is not None:
     nc = method.info.num_classes
-    if not nc:
+    if not getattr(method, 'conditional', False):
       raise UserError(f'--label={label} given, but this model is unconditional')
     if not 0 <= label < nc:
       raise UserError(f'--label={label}; allowed: 0..{nc - 1}')
@@ -98,5 +98,5 @@ def fixed_grid_inputs(method, config):
   """The fixed noise of the sample grids, the same across a run and its resumption."""
   rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x6121D)
   n = config.train.sample_grid
-  labels = (jnp.arange(n) % method.info.num_classes) if method.info.num_classes else None
+  labels = jnp.arange(n) % method.info.num_classes if getattr(method, 'conditional', False) else None
   return method.sample_inputs(rng, n, labels)

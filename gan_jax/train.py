@@ -68,13 +68,17 @@ def _check_finite(rows):
   return None
 
 
-def train_and_evaluate(config, workdir: str):
-  """Trains config in workdir (resuming if it holds checkpoints); returns final state."""
-  exp = Experiment(config, workdir, need_source=True)
+def train_and_evaluate(config, workdir: str, devices=None):
+  """Trains config in workdir (resuming if it holds checkpoints); returns final state.
+
+  devices: the devices to run on (default: all).
+  """
+  exp = Experiment(config, workdir, need_source=True, devices=devices)
   exp.check_workdir_config()
   method, mesh, tc = exp.method, exp.mesh, config.train
   checkpoints = exp.checkpoints()
   state, start = exp.restore(checkpoints)
+  checkpoints.set_aside_after(start)
   if start:
     print(f'resuming from step {start} in {workdir}', flush=True)
   exp.write_run_files()

@@ -53,6 +53,17 @@ def open_data_source(name: str, split: str, data_dir: str, download: bool):
     if 'BuilderConfig' in str(e):
       raise UserError(f'tfds dataset {name!r}: unknown config; {str(e).splitlines()[0][:300]}') from None
     first_error = e
+  except NotImplementedError as e:  # prepared in a format without random access, or not at all
+    try:
+      prepared = tfds.builder(name, data_dir=data_dir or None).is_prepared()
+    except Exception:  # pylint: disable=broad-except
+      prepared = False
+    if prepared:
+      raise UserError(
+          f'tfds dataset {name!r} under {data_dir or _default_data_dir()!r} is prepared as '
+          f'tfrecord, which has no random access; rebuild it with `tfds build '
+          f'{name.split("/")[0]} --file_format=array_record` or choose another data_dir') from None
+    first_error = e
   except (KeyError, FileNotFoundError, AssertionError) as e:
     first_error = e
   if not download:
@@ -85,7 +96,7 @@ class TfdsSource(ImageSource):
     return len(self.ds)
 
   def get(self, indices):
-    records = self.ds.__getitems__([int(i) for i in indices])
+    records = [self.ds[int(i)] for i in indices]
     images = conform_batch([r['image'] for r in records], self.size, self.channels)
     labels = np.array([r.get('label', 0) if self.num_classes else 0 for r in records], np.int32)
     return {'image': images, 'label': labels}

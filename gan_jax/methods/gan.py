@@ -36,6 +36,7 @@ def _variables(params, batch_stats):
 
 @METHODS.register('gan')
 class GAN:
+  conditional = False  # samples ignore labels
 
   def __init__(self, config, info: DataInfo):
     self.config, self.info = config, info
@@ -62,7 +63,8 @@ class GAN:
         g_params=g_params, g_batch_stats=g_vars.get('batch_stats', {}),
         d_params=d_params, d_batch_stats=d_vars.get('batch_stats', {}),
         g_opt_state=self.g_opt.init(g_params), d_opt_state=self.d_opt.init(d_params),
-        ema_params=g_params if self.ema_decay > 0 else {})
+        # A copy, not an alias: the state is donated to the step, leaf by leaf.
+        ema_params=jax.tree.map(jnp.copy, g_params) if self.ema_decay > 0 else {})
 
   def networks(self, state):
     return {'generator': state.g_params, 'discriminator': state.d_params}
@@ -132,6 +134,6 @@ class GAN:
     metrics = {
         'd_loss': d_loss, 'g_loss': g_loss,
         'd_real': self._d_prob(real_out), 'd_fake': self._d_prob(fake_out),
-        'd_grad_norm': optax.global_norm(d_grads), 'g_grad_norm': optax.global_norm(g_grads),
+        'd_grad_norm': optax.tree.norm(d_grads), 'g_grad_norm': optax.tree.norm(g_grads),
     }
     return new_state, metrics

@@ -1,0 +1,86 @@
+"""Bad input: one line naming the value and what is allowed, exit status 2,
+no stack trace, and nothing already in the workdir destroyed."""
+
+import os
+
+import pytest
+
+from conftest import experiment
+
+SMOKE = experiment('dcgan_mnist.py') + ':digits,smoke'
+
+
+def assert_one_line_error(code, err, *fragments):
+  assert code == 2
+  assert 'Traceback' not in err
+  last = err.strip().splitlines()[-1]
+  assert last.startswith('error: ')
+  for f in fragments:
+    assert f in last, last
+
+
+@pytest.mark.parametrize('override,fragments', [
+    ('--config.train.foo=1', ["unknown config key 'train.foo'", 'batch_size, checkpoint_every']),
+    ('--config.trian.lr=1', ["unknown config key 'trian.lr'", 'keys of config: data, ema']),
+    ('--config.train.batch_size=abc', ['--config.train.batch_size=abc', 'invalid literal']),
+    ('--config.method=wgan_xx', ["unknown method 'wgan_xx'", 'known: gan']),
+    ('--config.model.generator=resnet', ["unknown generator 'resnet'", 'dcgan, mlp']),
+    ('--config.loss.adversarial=bce', ["unknown adversarial loss 'bce'", 'hinge']),
+    ('--config.eval.metrics=("fid",)', ["unknown metric 'fid'", 'digits_score']),
+    ('--config.data.source=hf:mnist', ["unknown data source kind 'hf'", 'embedded, folder, tfds']),
+    ('--config.data.image_size=28', ['data.image_size=28', '8, 16, 32, 64']),
+    ('--config.data.channels=2', ['config.data.channels=2', 'allowed: 1, 3']),
+    ('--config.loss.label_smoothing=1.5', ['label_smoothing=1.5', '[0, 1)']),
+    ('--config.train.batch_size=6', ['batch_size=6 is not divisible by the 4 devices']),
+    ('--config.optim.g.name=adagrad', ["optim.g.name='adagrad'", 'adam, rmsprop, sgd']),
+])
+def test_bad_config_values(launch, tmp_path, override, fragments):
+  code, _, err = launch(f'--config={SMOKE}', f'--workdir={tmp_path}/w', override)
+  assert_one_line_error(code, err, *fragments)
+  assert not os.path.exists(tmp_path / 'w' / 'checkpoints')
+
+
+def test_unknown_experiment_option(launch):
+  code, _, err = launch(f'--config={experiment("gan_mnist.py")}:digitz', '--mode=summary')
+  assert_one_line_error(code, err, "unknown experiment option(s) ['digitz']", "'digits', 'smoke'")
+
+
+def test_missing_and_empty_folders(launch, tmp_path):
+  code, _, err = launch(f'--config={SMOKE}', f'--workdir={tmp_path}/w',
+                        f'--config.data.source=folder:{tmp_path}/nope')
+  assert_one_line_error(code, err, f"data folder '{tmp_path}/nope' does not exist")
+  (tmp_path / 'empty').mkdir()
+  code, _, err = launch(f'--config={SMOKE}', f'--workdir={tmp_path}/w',
+                        f'--config.data.source=folder:{tmp_path}/empty')
+  assert_one_line_error(code, err, 'holds no images')
+
+
+def test_workdir_of_another_config_is_refused_and_kept(launch, tmp_path):
+  wd = str(tmp_path / 'run')
+  assert launch(f'--config={SMOKE}', f'--workdir={wd}')[0] == 0
+  before = {p: os.path.getmtime(os.path.join(wd, p)) for p in ('config.json', 'metrics.jsonl')}
+  ckpts = sorted(os.listdir(os.path.join(wd, 'checkpoints')))
+  code, _, err = launch(f'--config={SMOKE}', f'--workdir={wd}', '--config.model.g_width=4')
+  assert_one_line_error(code, err, 'holds a run of a different config',
+                        "model.g_width: 8 in the workdir, 4 now")
+  assert {p: os.path.getmtime(os.path.join(wd, p)) for p in before} == before
+  assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ckpts
+  # Loop-control fields may change: a longer run of the same config resumes.
+  code, out, err = launch(f'--config={SMOKE}', f'--workdir={wd}', '--config.train.num_steps=6')
+  assert code == 0, err
+  assert 'resuming from step 4' in out
+
+
+def test_eval_and_sample_need_a_checkpoint(launch, tmp_path):
+  code, _, err = launch(f'--config={SMOKE}', f'--workdir={tmp_path}/none', '--mode=eval')
+  assert_one_line_error(code, err, 'no checkpoint in', 'train first')
+  code, _, err = launch(f'--config={SMOKE}', '--mode=eval')
+  assert_one_line_error(code, err, '--workdir is required for --mode=eval')
+
+
+def test_sample_label_on_unconditional_model(launch, tmp_path):
+  wd = str(tmp_path / 'run')
+  assert launch(f'--config={SMOKE}', f'--workdir={wd}')[0] == 0
+  code, _, err = launch(f'--config={SMOKE}', f'--workdir={wd}', '--mode=sample', '--label=3',
+                        f'--output={tmp_path}/o')
+  assert_one_line_error(code, err, '--label=3 given, but this model is unconditional')

@@ -1,0 +1,177 @@
+"""The real launch path end to end: every experiment's :smoke run, resume
+exactness, device-count invariance, checkpoint fallback, divergence."""
+
+import glob
+import json
+import os
+import shutil
+import sys
+
+import jax
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from conftest import experiment
+from gan_jax.experiment import Experiment
+
+EXPERIMENTS = ['gan_mnist.py', 'dcgan_mnist.py', 'dcgan_cifar10.py']
+
+
+def leaves(tree):
+  return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(tree))]
+
+
+def parse_flags(argv):
+  import launch  # pylint: disable=g-import-not-at-top
+  launch.reset_flags()
+  saved, sys.argv = sys.argv, argv
+  try:
+    launch.FLAGS(argv)
+  finally:
+    sys.argv = saved
+
+
+def load_state(config_arg, workdir, *overrides):
+  """The state of the newest checkpoint in workdir, through the same code as --mode=eval."""
+  import launch  # pylint: disable=g-import-not-at-top
+  parse_flags(['launch.py', f'--config={config_arg}', *overrides])
+  exp = Experiment(launch.FLAGS.config, workdir, need_source=False)
+  ckpts = exp.checkpoints()
+  try:
+    return exp.restore(ckpts, required=True)
+  finally:
+    ckpts.close()
+
+
+@pytest.mark.parametrize('name', EXPERIMENTS)
+def test_smoke_digits_end_to_end(name, launch, tmp_path):
+  cfg = experiment(name) + ':digits,smoke'
+  wd = str(tmp_path / 'run')
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}')
+  assert code == 0, err
+  assert 'step 4/4' in out and 'it/s' in out and 'ETA' in out
+  rows = [json.loads(l) for l in open(os.path.join(wd, 'metrics.jsonl'))]
+  assert [r['step'] for r in rows] == [2, 4]
+  for key in ('d_loss', 'g_loss', 'd_real', 'd_fake', 'd_grad_norm', 'g_grad_norm'):
+    assert np.isfinite(rows[-1][key])
+  assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ['2', '4']
+  assert os.path.exists(os.path.join(wd, 'samples', 'step_000004.png'))
+  assert glob.glob(os.path.join(wd, 'tensorboard', 'events.out.tfevents.*'))
+  saved = json.load(open(os.path.join(wd, 'config.json')))
+  assert saved['train']['num_steps'] == 4 and saved['data']['source'] == 'embedded:digits'
+
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=sample',
+                          '--num_samples=5', f'--output={tmp_path}/png')
+  assert code == 0, err
+  assert sorted(os.listdir(tmp_path / 'png')) == [f'sample_{i:05d}.png' for i in range(5)]
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=eval')
+  assert code == 0, err
+  result = json.loads(out.strip().splitlines()[-1])
+  assert result['step'] == 4 and 0 <= result['digits_confident'] <= 1
+
+
+@pytest.mark.parametrize('name', EXPERIMENTS)
+def test_smoke_tfds_mock_end_to_end(name, launch, tmp_path):
+  wd = str(tmp_path / 'run')
+  with tfds.testing.mock_data(num_examples=32):
+    code, out, err = launch(f'--config={experiment(name)}:smoke', f'--workdir={wd}')
+  assert code == 0, err
+  assert json.load(open(os.path.join(wd, 'config.json')))['data']['source'].startswith('tfds:')
+  assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ['2', '4']
+
+
+def test_summary_prints_exact_counts(launch):
+  code, out, err = launch(f'--config={experiment("dcgan_cifar10.py")}', '--mode=summary',
+                          '--config.data.image_size=64')
+  assert code == 0, err
+  # Radford et al.'s 64x64 networks, counted by hand in test_models.py.
+  assert 'generator total: 3,576,704 parameters' in out
+  assert 'discriminator total: 2,765,568 parameters' in out
+  assert '"image_size": 64' in out
+
+
+def test_resume_is_bitwise_exact(launch, tmp_path):
+  cfg = experiment('dcgan_mnist.py') + ':digits,smoke'
+  straight, resumed = str(tmp_path / 'a'), str(tmp_path / 'b')
+  common = ['--config.train.num_steps=6', '--config.train.checkpoint_every=3',
+            '--config.ema.decay=0.9']
+  assert launch(f'--config={cfg}', f'--workdir={straight}', *common)[0] == 0
+  code, out, err = launch(f'--config={cfg}', f'--workdir={resumed}', *common[1:],
+                          '--config.train.num_steps=3')
+  assert code == 0, err
+  code, out, err = launch(f'--config={cfg}', f'--workdir={resumed}', *common)
+  assert code == 0, err
+  assert 'resuming from step 3' in out
+  a, step_a = load_state(cfg, straight, *common)
+  b, step_b = load_state(cfg, resumed, *common)
+  assert step_a == step_b == 6
+  for x, y in zip(leaves(a), leaves(b)):
+    np.testing.assert_array_equal(x, y)
+
+
+def test_device_count_invariance(tmp_path):
+  import launch  # pylint: disable=g-import-not-at-top
+  from gan_jax import train  # pylint: disable=g-import-not-at-top
+  assert jax.device_count() == 4
+  parse_flags(['launch.py', f'--config={experiment("dcgan_mnist.py")}:digits,smoke',
+               '--config.train.num_steps=5'])
+  config = launch.FLAGS.config
+  one = train.train_and_evaluate(config, str(tmp_path / 'one'), devices=jax.devices()[:1])
+  four = train.train_and_evaluate(config, str(tmp_path / 'four'), devices=jax.devices())
+  for x, y in zip(leaves(one), leaves(four)):
+    np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5)
+  assert int(one.step) == 5
+
+
+def test_corrupt_newest_checkpoint_falls_back(launch, tmp_path):
+  cfg = experiment('gan_mnist.py') + ':digits,smoke'
+  wd = str(tmp_path / 'run')
+  assert launch(f'--config={cfg}', f'--workdir={wd}')[0] == 0
+  for path in glob.glob(os.path.join(wd, 'checkpoints', '4', '**', '*'), recursive=True):
+    if os.path.isfile(path):
+      with open(path, 'wb') as f:
+        f.write(b'corrupt')
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=eval')
+  assert code == 0, err
+  assert 'checkpoint at step 4' in err and 'unreadable' in err
+  assert json.loads(out.strip().splitlines()[-1])['step'] == 2
+  # Training resumes from step 2 and rewrites step 4.
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}')
+  assert code == 0, err
+  assert 'resuming from step 2' in out
+  assert load_state(cfg, wd)[1] == 4
+
+
+def test_all_checkpoints_corrupt_is_a_clear_error(launch, tmp_path):
+  cfg = experiment('gan_mnist.py') + ':digits,smoke'
+  wd = str(tmp_path / 'run')
+  assert launch(f'--config={cfg}', f'--workdir={wd}')[0] == 0
+  for step in ('2', '4'):
+    shutil.rmtree(os.path.join(wd, 'checkpoints', step, 'default'))
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=eval')
+  assert code == 2
+  assert err.strip().splitlines()[-1].startswith('error: no readable checkpoint')
+  assert 'Traceback' not in err
+
+
+def test_divergence_names_step_and_term(launch, tmp_path, monkeypatch):
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  from gan_jax.methods.gan import GAN  # pylint: disable=g-import-not-at-top
+  original = GAN.train_step
+
+  def diverging_step(self, state, batch):  # g_loss turns NaN in the step that ends at 3
+    new_state, metrics = original(self, state, batch)
+    metrics['g_loss'] = jnp.where(state.step >= 2, jnp.nan, metrics['g_loss'])
+    return new_state, metrics
+
+  monkeypatch.setattr(GAN, 'train_step', diverging_step)
+  cfg = experiment('gan_mnist.py') + ':digits,smoke'
+  wd = str(tmp_path / 'run')
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--config.train.num_steps=8',
+                          '--config.train.checkpoint_every=1')
+  assert code == 2
+  last = err.strip().splitlines()[-1]
+  assert last.startswith('error: training diverged: g_loss = nan at step 3; the last good '
+                         'checkpoint (step 2) is kept'), last
+  assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ['1', '2']
