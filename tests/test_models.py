@@ -62,3 +62,19 @@ def test_mlp_counts_by_hand():
   assert count_params(init(d, jnp.zeros((2, 28, 28, 1)))['params']) == 100_609
   x = g.apply(gv, jnp.ones((2, 100)) * 50)
   assert x.shape == (2, 28, 28, 1) and float(jnp.abs(x).max()) <= 1.0
+
+
+def test_subpixel_conv_transpose_equals_flax_conv_transpose():
+  import flax.linen as nn  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from gan_jax.models.layers import ConvTranspose4x4s2  # pylint: disable=g-import-not-at-top
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 7, 3))
+  ref = nn.ConvTranspose(4, (4, 4), strides=(2, 2), padding='SAME')
+  ours = ConvTranspose4x4s2(4)
+  params = ref.init(jax.random.PRNGKey(1), x)
+  params = jax.tree.map(lambda p: p + 0.1, params)  # a non-zero bias too
+  np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), rtol=1e-5, atol=1e-5)
+  assert ours.apply(params, x).shape == (2, 10, 14, 4)
+  loss = lambda m: jax.grad(lambda p, x: jnp.sum(jnp.sin(m.apply(p, x))), argnums=(0, 1))
+  for a, b in zip(jax.tree.leaves(loss(ours)(params, x)), jax.tree.leaves(loss(ref)(params, x))):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -157,3 +157,12 @@ def score(probs: np.ndarray, threshold: float = 0.9):
   entropy = float(-(nz * np.log(nz)).sum()) + 0.0  # + 0.0 turns -0.0 into 0.0
   return {'confident': confident, 'class_entropy': entropy,
           'class_entropy_ratio': entropy / float(np.log(NUM_CLASSES))}
+
+
+@functools.lru_cache(maxsize=8)
+def real_test_images(size: int, channels: int) -> np.ndarray:
+  """The held-out digits (test split) as the data pipeline would give them."""
+  from gan_jax.data.base import conform_batch  # pylint: disable=g-import-not-at-top
+  from gan_jax.data.pipeline import to_float  # pylint: disable=g-import-not-at-top
+  images, _ = digits_arrays('test')
+  return to_float(conform_batch(list(images), size, channels))

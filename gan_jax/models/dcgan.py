@@ -5,7 +5,8 @@ G's output and D's input, ReLU in G, LeakyReLU(0.2) in D, tanh output,
 N(0, 0.02) init. Any square resolution 4 * 2^k (k >= 1) works: G projects z to
 4x4 and doubles k times; D halves down to 4x4 and ends in a 4x4 valid conv.
 With BatchNorm no layer carries a bias, as in the reference PyTorch code
-(64x64 RGB: G 3,576,704 and D 2,765,568 parameters).
+(64x64 RGB: G 3,576,704 and D 2,765,568 parameters). G's 4x4 stride-2
+transposed convs run in their exact sub-pixel form (models/layers.py).
 """
 
 import math
@@ -16,7 +17,7 @@ import jax.numpy as jnp
 
 from gan_jax.errors import UserError
 from gan_jax.models import DISCRIMINATORS, GENERATORS
-from gan_jax.models.layers import normal_init
+from gan_jax.models.layers import ConvTranspose4x4s2, normal_init
 
 
 def num_doublings(size: int) -> int:
@@ -52,8 +53,7 @@ class DCGANGenerator(nn.Module):
       x = nn.relu(x)
       last = i == k - 1
       feats = channels if last else feats // 2
-      x = nn.ConvTranspose(feats, (4, 4), strides=(2, 2), padding='SAME',
-                           use_bias=not self.batchnorm, kernel_init=init)(x)
+      x = ConvTranspose4x4s2(feats, use_bias=not self.batchnorm, kernel_init=init)(x)
     return jnp.tanh(x)
 
 

@@ -1,8 +1,50 @@
 """Small pieces shared by the model files."""
 
 import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
 
 
 def normal_init(std: float):
   """N(0, std) kernel init as in DCGAN; std 0 keeps Flax's default (LeCun normal)."""
   return nn.initializers.normal(std) if std > 0 else nn.initializers.lecun_normal()
+
+
+# For a 4-tap, stride-2 transposed conv with 'SAME' padding, output 2i + a takes
+# taps (K[0] x[i-1] + K[2] x[i]) for a = 0 and (K[1] x[i] + K[3] x[i+1]) for a = 1.
+# As a 3-tap correlation over x[i-1], x[i], x[i+1], phase a uses taps _PHASE_TAPS[a]
+# (4 = a zero tap).
+_PHASE_TAPS = np.array([[0, 2, 4], [4, 1, 3]])
+
+
+class ConvTranspose4x4s2(nn.Module):
+  """Exactly nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding='SAME').
+
+  Same parameter ('kernel' (4, 4, in, out), optional 'bias') and the same
+  output, computed as one stride-1 3x3 conv to 4 x features channels followed by
+  a depth-to-space shuffle (the sub-pixel form). XLA's CPU backend computes the
+  weight gradient of a strided transposed conv slowly; this form runs as plain
+  convolutions (bench/conv_transpose_speed.py measures the difference).
+  """
+  features: int
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+
+  @nn.compact
+  def __call__(self, x):
+    cin = x.shape[-1]
+    kernel = self.param('kernel', self.kernel_init, (4, 4, cin, self.features))
+    padded = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))  # tap 4 is zero
+    # w3[dy, dx, ci, a, b, co] = padded[_PHASE_TAPS[a, dy], _PHASE_TAPS[b, dx], ci, co]
+    rows = padded[_PHASE_TAPS.T]                     # (3, 2, 5, ci, co): [dy, a, kx, ...]
+    w3 = rows[:, :, _PHASE_TAPS.T]                   # (3, 2, 3, 2, ci, co): [dy, a, dx, b, ...]
+    w3 = w3.transpose(0, 2, 4, 1, 3, 5).reshape(3, 3, cin, 4 * self.features)
+    y = jax.lax.conv_general_dilated(x, w3.astype(x.dtype), (1, 1), ((1, 1), (1, 1)),
+                                     dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    b, h, w, _ = y.shape
+    y = y.reshape(b, h, w, 2, 2, self.features).transpose(0, 1, 3, 2, 4, 5)
+    y = y.reshape(b, 2 * h, 2 * w, self.features)
+    if self.use_bias:
+      y = y + self.param('bias', nn.initializers.zeros, (self.features,))
+    return y
