@@ -24,9 +24,9 @@ from gan_jax.methods.gan import GAN  # noqa: E402
 from gan_jax.models import dcgan  # noqa: E402
 
 
-def flax_conv_transpose(features, use_bias, kernel_init):
+def flax_conv_transpose(features, use_bias, kernel_init, name=None):
   return nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding='SAME', use_bias=use_bias,
-                          kernel_init=kernel_init)
+                          kernel_init=kernel_init, name=name)
 
 
 def time_step(size, channels, batch, steps, width):

@@ -62,3 +62,31 @@ ADVERSARIAL_LOSSES.register('lsgan')(AdversarialLoss(
     d_loss=lambda real, fake, smoothing=0.0: 0.5 * (jnp.mean((real - (1 - smoothing)) ** 2)
                                                     + jnp.mean(fake ** 2)),
     g_loss=lambda fake: 0.5 * jnp.mean((fake - 1) ** 2), probabilistic=False))
+
+
+# -- Regularisers of the discriminator ------------------------------------------
+
+def _per_sample_input_grads(d_fn, x):
+  """Gradient of each sample's output w.r.t. its own input.
+
+  Taking the gradient of sum_i D(x_i) gives every sample's own gradient as long
+  as D treats samples independently (no BatchNorm in training mode), which is
+  why the penalties below require a D without batch statistics.
+  """
+  return jax.grad(lambda x_: jnp.sum(d_fn(x_)))(x)
+
+
+def gradient_penalty(d_fn, real, fake, key, target: float = 1.0):
+  """WGAN-GP (Gulrajani et al. 2017, alg. 1): E[(||grad D(x_hat)||_2 - 1)^2],
+  x_hat = eps * real + (1 - eps) * fake with eps ~ U[0, 1] per sample."""
+  eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1), real.dtype)
+  x_hat = eps * real + (1.0 - eps) * fake
+  grads = _per_sample_input_grads(d_fn, x_hat)
+  norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1) + 1e-12)
+  return jnp.mean((norms - target) ** 2)
+
+
+def r1_penalty(d_fn, real):
+  """R1 (Mescheder et al. 2018, eq. 9 without the gamma/2): E[||grad D(x)||_2^2] on reals."""
+  grads = _per_sample_input_grads(d_fn, real)
+  return jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1))

@@ -109,12 +109,13 @@ def train_and_evaluate(config, workdir: str, devices=None):
         state, metrics = step_fn(state, parallel.shard_batch(batch, mesh))
         done = step + 1
         pending.append((done, metrics))
+        stopping = stop.signum is not None  # read once: a signal may land mid-iteration
         last = done == tc.num_steps
         log_now = due(tc.log_every, done) or last
-        ckpt_now = due(tc.checkpoint_every, done) or last or stop.signum is not None
+        ckpt_now = due(tc.checkpoint_every, done) or last or stopping
         sample_now = due(tc.sample_every, done) or last
         eval_now = config.eval.every > 0 and (due(config.eval.every, done) or last)
-        if not (log_now or ckpt_now or sample_now or eval_now):
+        if not (log_now or ckpt_now or sample_now or eval_now):  # (stopping implies ckpt_now)
           continue
 
         # One device->host transfer for every step since the last check.
@@ -145,7 +146,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
         if ckpt_now:
           checkpoints.save(done, state)
           last_good_checkpoint = done
-        if stop.signum is not None and not last:
+        if stopping and not last:
           checkpoints.wait()
           raise Interrupted(done, stop.signum)
   finally:

@@ -53,7 +53,8 @@ class DCGANGenerator(nn.Module):
       x = nn.relu(x)
       last = i == k - 1
       feats = channels if last else feats // 2
-      x = ConvTranspose4x4s2(feats, use_bias=not self.batchnorm, kernel_init=init)(x)
+      x = ConvTranspose4x4s2(feats, use_bias=not self.batchnorm, kernel_init=init,
+                             name=f'ConvTranspose_{i}')(x)  # nn.ConvTranspose's names
     return jnp.tanh(x)
 
 
