@@ -38,17 +38,31 @@ def base_config() -> ml_collections.ConfigDict:
       d_width=64,           # DCGAN ndf / MLP hidden units of D
       leaky_slope=0.2,      # LeakyReLU negative slope
       init_std=0.02,        # N(0, init_std) weight init; 0 = Flax default init
-      batchnorm=True,       # BatchNorm in G and D (DCGAN)
+      g_batchnorm=True,     # BatchNorm in G (DCGAN, SNGAN; conditional BN if conditional)
+      d_batchnorm=True,     # BatchNorm in D (DCGAN); off for gradient penalties
+      spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
+      conditional=False,    # class-conditional G and D (needs a labelled source)
+      depth=1,              # MLP: hidden layers
+      tanh_output=True,     # G ends in tanh (images in [-1, 1]); False for 2-D point data
   ))
 
   c.loss = ml_collections.ConfigDict(dict(
       adversarial='non_saturating',  # see gan_jax/losses.py ADVERSARIAL_LOSSES
       label_smoothing=0.0,  # one-sided: real target 1 - label_smoothing
+      gradient_penalty=0.0, # WGAN-GP lambda; 0 = off
+      r1_gamma=0.0,         # R1 penalty weight gamma (term gamma / 2 * R1); 0 = off
+      r1_every=1,           # lazy R1: every k D steps, weighted by k (StyleGAN2)
+  ))
+
+  c.augment = ml_collections.ConfigDict(dict(
+      policy='',            # DiffAugment: '' or a subset of 'color,translation,cutout'
   ))
 
   def adam(lr):
-    return ml_collections.ConfigDict(dict(name='adam', lr=lr, b1=0.5, b2=0.999,
-                                          eps=1e-8, weight_decay=0.0))
+    return ml_collections.ConfigDict(dict(
+        name='adam', lr=lr, b1=0.5, b2=0.999, eps=1e-8, weight_decay=0.0,
+        schedule='constant',  # or 'linear': decay to 0 over the run
+        weight_clip=0.0))     # WGAN: clip every weight to [-c, c] after each update; 0 = off
   c.optim = ml_collections.ConfigDict(dict(g=adam(2e-4), d=adam(2e-4)))
 
   c.ema = ml_collections.ConfigDict(dict(
@@ -57,7 +71,8 @@ def base_config() -> ml_collections.ConfigDict:
 
   c.train = ml_collections.ConfigDict(dict(
       batch_size=128,       # global batch, split across devices
-      num_steps=10000,
+      num_steps=10000,      # generator updates
+      n_critic=1,           # D updates per G update, each on its own real batch
       log_every=100,
       checkpoint_every=1000,
       keep_checkpoints=3,
@@ -85,6 +100,7 @@ def parse_arg(arg, allowed: Iterable[str]) -> Tuple[str, ...]:
 
 def apply_smoke(c: ml_collections.ConfigDict) -> None:
   """Shrinks a config to a run of seconds (tests, debugging)."""
+  c.train.n_critic = min(c.train.n_critic, 2)
   c.model.g_width = min(c.model.g_width, 8)
   c.model.d_width = min(c.model.d_width, 8)
   c.model.z_dim = min(c.model.z_dim, 16)
@@ -107,10 +123,12 @@ def apply_digits(c: ml_collections.ConfigDict) -> None:
   c.data.split = 'train'
 
 
-_POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size',
+_POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n_critic',
+                  'loss.r1_every', 'model.depth',
                   'train.num_steps', 'train.log_every', 'train.keep_checkpoints',
                   'eval.num_samples', 'eval.batch_size')
-_NON_NEGATIVE = ('data.max_examples', 'train.checkpoint_every', 'train.sample_every',
+_NON_NEGATIVE = ('loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
+                 'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every', 'train.sample_every',
                  'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std')
 
 
@@ -128,8 +146,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
   for key in _NON_NEGATIVE:
     if _get(c, key) < 0:
       raise UserError(f'config.{key}={_get(c, key)} must be >= 0')
-  if c.data.channels not in (1, 3):
-    raise UserError(f'config.data.channels={c.data.channels}; allowed: 1, 3')
+  if c.data.channels not in (1, 2, 3):
+    raise UserError(f'config.data.channels={c.data.channels}; allowed: 1, 3 (images), '
+                    '2 (2-D point data)')
   if not 0 <= c.loss.label_smoothing < 1:
     raise UserError(f'config.loss.label_smoothing={c.loss.label_smoothing}; allowed: [0, 1)')
   if not 0 <= c.ema.decay < 1:
@@ -141,6 +160,10 @@ def validate(c: ml_collections.ConfigDict) -> None:
     o = c.optim[name]
     if o.lr <= 0:
       raise UserError(f'config.optim.{name}.lr={o.lr} must be > 0')
+    if o.schedule not in ('constant', 'linear'):
+      raise UserError(f'config.optim.{name}.schedule={o.schedule!r}; allowed: constant, linear')
+  from gan_jax import augment  # pylint: disable=g-import-not-at-top
+  augment.check_policy(c.augment.policy)
   # Names are checked against their registries here, before any compute.
   from gan_jax import losses, methods, models  # pylint: disable=g-import-not-at-top
   methods.METHODS.get(c.method)

@@ -93,7 +93,8 @@ def train_and_evaluate(config, workdir: str, devices=None):
   grid_inputs = inference.fixed_grid_inputs(method, config)
   eval_gen_fn = inference.make_generate_fn(method, mesh) if config.eval.every else None
 
-  batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip)
+  batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip,
+                    per_step=getattr(method, 'batches_per_step', 1))
   prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch)
   progress = logs.Progress(start, tc.num_steps)
   pending, since_log = [], []

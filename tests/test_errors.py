@@ -21,7 +21,7 @@ def assert_one_line_error(code, err, *fragments):
 
 @pytest.mark.parametrize('override,fragments', [
     ('--config.train.foo=1', ["unknown config key 'train.foo'", 'batch_size, checkpoint_every']),
-    ('--config.trian.lr=1', ["unknown config key 'trian.lr'", 'keys of config: data, ema']),
+    ('--config.trian.lr=1', ["unknown config key 'trian.lr'", 'keys of config: augment, data, ema']),
     ('--config.train.batch_size=abc', ['--config.train.batch_size=abc', 'invalid literal']),
     ('--config.method=wgan_xx', ["unknown method 'wgan_xx'", 'known: gan']),
     ('--config.model.generator=resnet', ["unknown generator 'resnet'", 'dcgan, mlp']),
@@ -29,7 +29,8 @@ def assert_one_line_error(code, err, *fragments):
     ('--config.eval.metrics=("fid",)', ["unknown metric 'fid'", 'digits_score']),
     ('--config.data.source=hf:mnist', ["unknown data source kind 'hf'", 'embedded, folder, tfds']),
     ('--config.data.image_size=28', ['data.image_size=28', '8, 16, 32, 64']),
-    ('--config.data.channels=2', ['config.data.channels=2', 'allowed: 1, 3']),
+    ('--config.data.channels=4', ['config.data.channels=4', 'allowed: 1, 3 (images)']),
+    ('--config.data.channels=2', ['data.channels=2 for images', 'allowed: 1 (grey), 3 (RGB)']),
     ('--config.loss.label_smoothing=1.5', ['label_smoothing=1.5', '[0, 1)']),
     ('--config.train.batch_size=6', ['batch_size=6 is not divisible by the 4 devices']),
     ('--config.optim.g.name=adagrad', ["optim.g.name='adagrad'", 'adam, rmsprop, sgd']),

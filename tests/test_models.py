@@ -7,13 +7,19 @@ import pytest
 
 from gan_jax.errors import UserError
 from gan_jax.inference import count_params
+from gan_jax.methods.common import DataInfo
 from gan_jax.models import DISCRIMINATORS, GENERATORS
 
 
 def model_cfg(**kw):
-  c = dict(z_dim=100, g_width=64, d_width=64, leaky_slope=0.2, init_std=0.02, batchnorm=True)
+  c = dict(z_dim=100, g_width=64, d_width=64, leaky_slope=0.2, init_std=0.02, g_batchnorm=True,
+           d_batchnorm=True, spectral_norm=False, conditional=False, depth=1, tanh_output=True)
   c.update(kw)
   return ml_collections.ConfigDict(c)
+
+
+def info(shape, num_classes=0):
+  return DataInfo(tuple(shape), num_classes)
 
 
 def init(module, x):
@@ -27,8 +33,8 @@ def test_dcgan_64_rgb_matches_reference_count():
   # D: 3*64*16 + 64*128*16 + 128*256*16 + 256*512*16 + 512*16 + 2*(128+256+512)
   #    = 3072 + 131072 + 524288 + 2097152 + 8192 + 1792 = 2,765,568
   cfg = model_cfg()
-  g = GENERATORS.get('dcgan')(cfg, (64, 64, 3))
-  d = DISCRIMINATORS.get('dcgan')(cfg, (64, 64, 3))
+  g = GENERATORS.get('dcgan')(cfg, info((64, 64, 3)))
+  d = DISCRIMINATORS.get('dcgan')(cfg, info((64, 64, 3)))
   assert count_params(init(g, jnp.zeros((2, 100)))['params']) == 3_576_704
   assert count_params(init(d, jnp.zeros((2, 64, 64, 3)))['params']) == 2_765_568
 
@@ -36,8 +42,8 @@ def test_dcgan_64_rgb_matches_reference_count():
 @pytest.mark.parametrize('size,channels', [(8, 1), (16, 1), (32, 3)])
 def test_dcgan_shapes_and_range(size, channels):
   cfg = model_cfg(g_width=8, d_width=8, z_dim=16)
-  g = GENERATORS.get('dcgan')(cfg, (size, size, channels))
-  d = DISCRIMINATORS.get('dcgan')(cfg, (size, size, channels))
+  g = GENERATORS.get('dcgan')(cfg, info((size, size, channels)))
+  d = DISCRIMINATORS.get('dcgan')(cfg, info((size, size, channels)))
   z = jax.random.normal(jax.random.PRNGKey(1), (3, 16))
   gv = init(g, z)
   x = g.apply(gv, z * 100, train=False)
@@ -49,14 +55,14 @@ def test_dcgan_shapes_and_range(size, channels):
 
 def test_dcgan_rejects_bad_size():
   with pytest.raises(UserError, match='image_size=28'):
-    GENERATORS.get('dcgan')(model_cfg(), (28, 28, 1))
+    GENERATORS.get('dcgan')(model_cfg(), info((28, 28, 1)))
 
 
 def test_mlp_counts_by_hand():
   # G: 100*128 + 128 + 128*784 + 784 = 114,064 ; D: 784*128 + 128 + 128 + 1 = 100,609
   cfg = model_cfg(g_width=128, d_width=128, leaky_slope=0.01, init_std=0.0)
-  g = GENERATORS.get('mlp')(cfg, (28, 28, 1))
-  d = DISCRIMINATORS.get('mlp')(cfg, (28, 28, 1))
+  g = GENERATORS.get('mlp')(cfg, info((28, 28, 1)))
+  d = DISCRIMINATORS.get('mlp')(cfg, info((28, 28, 1)))
   gv = init(g, jnp.zeros((2, 100)))
   assert count_params(gv['params']) == 114_064
   assert count_params(init(d, jnp.zeros((2, 28, 28, 1)))['params']) == 100_609

@@ -91,6 +91,8 @@ def conform_image(img: np.ndarray, size: int, channels: int) -> np.ndarray:
   centre-cropped to a square first; resizing uses PIL bicubic with antialias.
   """
   img = np.asarray(img)
+  if channels not in (1, 3):
+    raise UserError(f'data.channels={channels} for images; allowed: 1 (grey), 3 (RGB)')
   if img.dtype != np.uint8:
     raise UserError(f'expected uint8 images, got {img.dtype}')
   if img.ndim == 3 and img.shape[-1] == 1:

@@ -47,3 +47,46 @@ def digits(data_config) -> ArraySource:
 @SOURCES.register('embedded')
 def embedded_source(name, data_config):
   return EMBEDDED.get(name)(data_config)
+
+
+# 2-D Gaussian mixtures for mode-collapse studies: 8 modes on a circle of
+# radius 2 with std 0.02 (Metz et al. 2017, Unrolled GAN), and a 5 x 5 grid on
+# {-4, -2, 0, 2, 4}^2 with std 0.05 (Srivastava et al. 2017, VEEGAN; Lin et al.
+# 2018, PacGAN). Samples are (1, 1, 2) float32 "images" (data.image_size=1,
+# data.channels=2), labelled with their mode.
+def _ring8():
+  angles = 2 * np.pi * np.arange(8) / 8
+  return np.stack([2 * np.cos(angles), 2 * np.sin(angles)], axis=1), 0.02
+
+
+def _grid25():
+  g = np.arange(-4, 5, 2, dtype=np.float64)
+  return np.stack(np.meshgrid(g, g, indexing='ij'), axis=-1).reshape(-1, 2), 0.05
+
+
+TOY_MIXTURES = {'ring8': _ring8, 'grid25': _grid25}
+TOY_SIZE = 100_000
+
+
+def toy_mixture(name: str):
+  """(centers (M, 2), std) of a toy mixture."""
+  return TOY_MIXTURES[name]()
+
+
+def _toy_source(name, data_config):
+  if (data_config.image_size, data_config.channels) != (1, 2):
+    raise UserError(f'embedded:{name} is 2-D point data: set data.image_size=1 and '
+                    f'data.channels=2 (got {data_config.image_size} and {data_config.channels})')
+  seeds = {'train': 0, 'test': 1}
+  if data_config.split not in seeds:
+    raise UserError(f'data.split={data_config.split!r} for embedded:{name}; allowed: train, test')
+  centers, std = toy_mixture(name)
+  rng = np.random.default_rng([seeds[data_config.split], len(centers)])
+  labels = rng.integers(0, len(centers), TOY_SIZE)
+  points = centers[labels] + rng.normal(0, std, (TOY_SIZE, 2))
+  return ArraySource(f'embedded:{name}', points.astype(np.float32).reshape(-1, 1, 1, 2),
+                     labels, num_classes=len(centers))
+
+
+for _name in TOY_MIXTURES:
+  EMBEDDED.register(_name)(lambda data_config, _n=_name: _toy_source(_n, data_config))

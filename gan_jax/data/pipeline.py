@@ -34,18 +34,28 @@ def to_float(images_uint8: np.ndarray) -> np.ndarray:
 
 
 class Batches:
-  """batches(step) -> {'image': float32 (B, H, W, C) in [-1, 1], 'label': int32 (B,)}."""
+  """batches(step) -> {'image': float32 (B * n, H, W, C) in [-1, 1], 'label': int32 (B * n,)}.
 
-  def __init__(self, source, batch_size: int, seed: int, random_flip: bool = False):
+  With per_step n > 1 (n_critic real batches per step) the n batches of step s
+  are the pipeline's batches s * n ... s * n + n - 1, interleaved: row b * n + k
+  is sample b of batch k, so that splitting rows over devices gives each device
+  its share of every batch.
+  """
+
+  def __init__(self, source, batch_size: int, seed: int, random_flip: bool = False,
+               per_step: int = 1):
     self.source, self.batch_size, self.seed = source, batch_size, seed
-    self.random_flip = random_flip
+    self.random_flip, self.per_step = random_flip, per_step
 
   def __call__(self, step: int):
-    idx = batch_indices(self.seed, step, self.batch_size, len(self.source))
+    n = self.per_step
+    idx = np.stack([batch_indices(self.seed, step * n + k, self.batch_size, len(self.source))
+                    for k in range(n)], axis=1).reshape(-1)
     b = self.source.get(idx)
-    images = to_float(b['image'])
+    images = b['image']
+    images = to_float(images) if images.dtype == np.uint8 else images.astype(np.float32)
     if self.random_flip:
-      flip = np.random.default_rng([self.seed, step, 0xF11F]).random(self.batch_size) < 0.5
+      flip = np.random.default_rng([self.seed, step, 0xF11F]).random(len(idx)) < 0.5
       images[flip] = images[flip, :, ::-1]
     return {'image': images, 'label': b['label'].astype(np.int32)}
 

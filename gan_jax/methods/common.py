@@ -3,6 +3,7 @@
 from typing import NamedTuple, Tuple
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from gan_jax.errors import UserError
@@ -13,17 +14,30 @@ class DataInfo(NamedTuple):
   num_classes: int
 
 
-def make_optimizer(cfg, name: str) -> optax.GradientTransformation:
-  """optax optimizer from config.optim.<name> (adam, adamw, rmsprop, sgd)."""
+def make_optimizer(cfg, name: str, total_updates: int) -> optax.GradientTransformation:
+  """optax optimizer from config.optim.<name> (adam, rmsprop, sgd).
+
+  schedule 'linear' decays the rate linearly to 0 over total_updates (the
+  number of updates this optimizer makes in the whole run).
+  """
+  lr = cfg.lr
+  if cfg.schedule == 'linear':
+    lr = optax.linear_schedule(cfg.lr, 0.0, max(1, total_updates))
   if cfg.name == 'adam':
     if cfg.weight_decay:
-      return optax.adamw(cfg.lr, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps, weight_decay=cfg.weight_decay)
-    return optax.adam(cfg.lr, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps)
+      return optax.adamw(lr, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps, weight_decay=cfg.weight_decay)
+    return optax.adam(lr, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps)
   if cfg.name == 'rmsprop':
-    return optax.rmsprop(cfg.lr, eps=cfg.eps)
+    # WGAN's RMSProp (PyTorch defaults: decay 0.99, eps 1e-8).
+    return optax.rmsprop(lr, decay=0.99, eps=cfg.eps)
   if cfg.name == 'sgd':
-    return optax.sgd(cfg.lr)
+    return optax.sgd(lr)
   raise UserError(f'config.optim.{name}.name={cfg.name!r}; allowed: adam, rmsprop, sgd')
+
+
+def clip_weights(params, c: float):
+  """WGAN (Arjovsky et al. 2017, alg. 1): every weight clipped to [-c, c]."""
+  return jax.tree.map(lambda p: jnp.clip(p, -c, c), params)
 
 
 def ema_update(ema_params, new_params, decay: float):

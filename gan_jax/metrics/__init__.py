@@ -3,6 +3,8 @@
 training call every metric in config.eval.metrics on config.eval.num_samples
 images."""
 
+import numpy as np
+
 from gan_jax.registry import Registry
 
 METRICS = Registry('metric')
@@ -25,3 +27,19 @@ def digits_score(images):
   out.update({f'digits_real_{k}': v for k, v in real.items()})
   out['digits_confident_vs_real'] = fake['confident'] / max(real['confident'], 1e-9)
   return out
+
+
+def _register_mode_metric(name):
+  @METRICS.register(f'modes_{name}')
+  def metric(images):
+    """Modes covered and high-quality fraction on the embedded:{name} mixture."""
+    from gan_jax.data.embedded import toy_mixture  # pylint: disable=g-import-not-at-top
+    from gan_jax.metrics.modes import mode_coverage  # pylint: disable=g-import-not-at-top
+    centers, std = toy_mixture(name)
+    r = mode_coverage(np.asarray(images).reshape(-1, 2), centers, std)
+    return {f'{name}_modes': r['modes'], f'{name}_high_quality': r['high_quality']}
+  return metric
+
+
+for _toy in ('ring8', 'grid25'):
+  _register_mode_metric(_toy)

@@ -48,3 +48,24 @@ class ConvTranspose4x4s2(nn.Module):
     if self.use_bias:
       y = y + self.param('bias', nn.initializers.zeros, (self.features,))
     return y
+
+
+def sn(layer: nn.Module, x, spectral_norm: bool, train: bool):
+  """Applies layer, spectrally normalised (Miyato et al. 2018) when asked.
+
+  Flax keeps the power-iteration vector u and sigma in the 'batch_stats'
+  collection, so they live in the TrainState and are checkpointed; one power
+  iteration per training call, none at evaluation.
+  """
+  if spectral_norm:
+    return nn.SpectralNorm(layer, n_steps=1)(x, update_stats=train)
+  return layer(x)
+
+
+def one_hot(labels, num_classes: int):
+  return jax.nn.one_hot(labels, num_classes, dtype=jnp.float32)
+
+
+def conditional_classes(model_cfg, info) -> int:
+  """Number of classes a model conditions on: 0 unless model.conditional."""
+  return info.num_classes if model_cfg.conditional else 0

@@ -1,7 +1,9 @@
-"""The original GAN's multilayer perceptrons (Goodfellow et al. 2014).
+"""Multilayer perceptrons: the original GAN's (Goodfellow et al. 2014) and the
+conditional GAN's (Mirza & Osindero 2014), which concatenates a one-hot label
+to G's noise and to D's input.
 
-One hidden layer each, LeakyReLU, tanh image output; the hidden width and the
-slope come from the config (the seed chapter uses 128 units and slope 0.01).
+`depth` hidden layers of `width` units with LeakyReLU; G ends in tanh (images)
+or is linear (2-D point data, `model.tanh_output=False`).
 """
 
 from typing import Tuple
@@ -10,47 +12,63 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.models import DISCRIMINATORS, GENERATORS
-from gan_jax.models.layers import normal_init
+from gan_jax.models.layers import conditional_classes, normal_init, one_hot, sn
 
 
 class MLPGenerator(nn.Module):
   image_shape: Tuple[int, int, int]
   hidden: int = 128
+  depth: int = 1
   leaky_slope: float = 0.01
   init_std: float = 0.0
+  num_classes: int = 0      # > 0: class-conditional
+  tanh_output: bool = True
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
+  def __call__(self, z, labels=None, train: bool = True):
     del train  # no batch norm or dropout
     init = normal_init(self.init_std)
-    h = nn.leaky_relu(nn.Dense(self.hidden, kernel_init=init)(z), self.leaky_slope)
+    h = z
+    if self.num_classes:
+      h = jnp.concatenate([h, one_hot(labels, self.num_classes)], axis=-1)
+    for _ in range(self.depth):
+      h = nn.leaky_relu(nn.Dense(self.hidden, kernel_init=init)(h), self.leaky_slope)
     size = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
-    x = jnp.tanh(nn.Dense(size, kernel_init=init)(h))
+    x = nn.Dense(size, kernel_init=init)(h)
+    if self.tanh_output:
+      x = jnp.tanh(x)
     return x.reshape((z.shape[0],) + tuple(self.image_shape))
 
 
 class MLPDiscriminator(nn.Module):
   hidden: int = 128
+  depth: int = 1
   leaky_slope: float = 0.01
   init_std: float = 0.0
+  num_classes: int = 0
+  spectral_norm: bool = False
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
-    del train
+  def __call__(self, x, labels=None, train: bool = True):
     init = normal_init(self.init_std)
     h = x.reshape((x.shape[0], -1))
-    h = nn.leaky_relu(nn.Dense(self.hidden, kernel_init=init)(h), self.leaky_slope)
-    return nn.Dense(1, kernel_init=init)(h)[:, 0]
+    if self.num_classes:
+      h = jnp.concatenate([h, one_hot(labels, self.num_classes)], axis=-1)
+    for _ in range(self.depth):
+      h = nn.leaky_relu(sn(nn.Dense(self.hidden, kernel_init=init), h, self.spectral_norm, train),
+                        self.leaky_slope)
+    return sn(nn.Dense(1, kernel_init=init), h, self.spectral_norm, train)[:, 0]
 
 
 @GENERATORS.register('mlp')
-def mlp_generator(cfg, image_shape):
-  return MLPGenerator(image_shape=tuple(image_shape), hidden=cfg.g_width,
-                      leaky_slope=cfg.leaky_slope, init_std=cfg.init_std)
+def mlp_generator(cfg, info):
+  return MLPGenerator(image_shape=tuple(info.image_shape), hidden=cfg.g_width, depth=cfg.depth,
+                      leaky_slope=cfg.leaky_slope, init_std=cfg.init_std,
+                      num_classes=conditional_classes(cfg, info), tanh_output=cfg.tanh_output)
 
 
 @DISCRIMINATORS.register('mlp')
-def mlp_discriminator(cfg, image_shape):
-  del image_shape
-  return MLPDiscriminator(hidden=cfg.d_width, leaky_slope=cfg.leaky_slope,
-                          init_std=cfg.init_std)
+def mlp_discriminator(cfg, info):
+  return MLPDiscriminator(hidden=cfg.d_width, depth=cfg.depth, leaky_slope=cfg.leaky_slope,
+                          init_std=cfg.init_std, num_classes=conditional_classes(cfg, info),
+                          spectral_norm=cfg.spectral_norm)
