@@ -23,6 +23,7 @@ def base_config() -> ml_collections.ConfigDict:
       split='train',
       image_size=32,        # images are resized to image_size x image_size
       channels=1,           # 1 (grey) or 3 (RGB); sources are converted
+      num_classes=0,        # classes of a labelled source; 0 = as the source says (checked)
       data_dir='',          # tfds data_dir ('' = tfds default)
       download=True,        # tfds: allow download_and_prepare when not prepared
       max_examples=0,       # 0 = all; >0 keeps the first N (for quick runs)
@@ -127,7 +128,7 @@ _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n
                   'loss.r1_every', 'model.depth',
                   'train.num_steps', 'train.log_every', 'train.keep_checkpoints',
                   'eval.num_samples', 'eval.batch_size')
-_NON_NEGATIVE = ('loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
+_NON_NEGATIVE = ('data.num_classes', 'loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
                  'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every', 'train.sample_every',
                  'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std')
 

@@ -27,13 +27,16 @@ class Experiment:
     self.mesh = parallel.make_mesh(devices)
     parallel.check_batch_size(config.train.batch_size, self.mesh)
     self.source = None
+    shape = (config.data.image_size, config.data.image_size, config.data.channels)
     if need_source:
       self.source = data_lib.build_source(config.data)
-      self.info = DataInfo((config.data.image_size, config.data.image_size, config.data.channels),
-                           self.source.num_classes)
-    else:
-      self.info = self._saved_info() or DataInfo(
-          (config.data.image_size, config.data.image_size, config.data.channels), 0)
+      declared, found = config.data.num_classes, self.source.num_classes
+      if declared and declared != found:
+        raise UserError(f'config.data.num_classes={declared}, but data.source='
+                        f'{config.data.source!r} has {found} classes')
+      self.info = DataInfo(shape, found)
+    else:  # summary/eval/sample: what training recorded, else what the config declares
+      self.info = self._saved_info() or DataInfo(shape, config.data.num_classes)
     self.method = METHODS.get(config.method)(config, self.info)
 
   # -- workdir files -----------------------------------------------------------

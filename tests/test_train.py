@@ -15,7 +15,8 @@ import tensorflow_datasets as tfds
 from conftest import experiment
 from gan_jax.experiment import Experiment
 
-EXPERIMENTS = ['gan_mnist.py', 'dcgan_mnist.py', 'dcgan_cifar10.py']
+EXPERIMENTS = ['gan_mnist.py', 'dcgan_mnist.py', 'dcgan_cifar10.py', 'cgan_mnist.py', 'wgan_mnist.py',
+               'wgan_gp_cifar10.py', 'sngan_cifar10.py', 'cgan_pd_cifar10.py']
 
 
 def leaves(tree):
@@ -79,6 +80,30 @@ def test_smoke_tfds_mock_end_to_end(name, launch, tmp_path):
   assert code == 0, err
   assert json.load(open(os.path.join(wd, 'config.json')))['data']['source'].startswith('tfds:')
   assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ['2', '4']
+
+
+def test_toy2d_smoke_and_mode_metric(launch, tmp_path):
+  wd = str(tmp_path / 'run')
+  code, out, err = launch(f'--config={experiment("toy2d.py")}:grid25,smoke', f'--workdir={wd}')
+  assert code == 0, err
+  code, out, err = launch(f'--config={experiment("toy2d.py")}:grid25,smoke', f'--workdir={wd}',
+                          '--mode=eval')
+  assert code == 0, err
+  result = json.loads(out.strip().splitlines()[-1])
+  assert 0 <= result['grid25_modes'] <= 25 and 0 <= result['grid25_high_quality'] <= 1
+
+
+def test_conditional_sample_by_label(launch, tmp_path):
+  cfg = experiment('cgan_pd_cifar10.py') + ':digits,smoke'
+  wd = str(tmp_path / 'run')
+  assert launch(f'--config={cfg}', f'--workdir={wd}')[0] == 0
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=sample', '--label=3',
+                          '--num_samples=3', f'--output={tmp_path}/threes')
+  assert code == 0, err
+  assert len(os.listdir(tmp_path / 'threes')) == 3
+  code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=sample', '--label=10',
+                          f'--output={tmp_path}/bad')
+  assert code == 2 and 'allowed: 0..9' in err
 
 
 def test_summary_prints_exact_counts(launch):

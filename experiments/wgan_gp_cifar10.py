@@ -1,0 +1,41 @@
+"""WGAN-GP (Gulrajani et al. 2017) on CIFAR-10 with DCGAN-style networks.
+
+  python launch.py --config=experiments/wgan_gp_cifar10.py --workdir=runs/wgan_gp_cifar10
+Options: digits (embedded digits), smoke (seconds).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dcgan_mnist import dcgan_paper_settings  # noqa: E402  pylint: disable=g-import-not-at-top
+
+from gan_jax import config as config_lib  # noqa: E402
+
+
+def get_config(arg=None):
+  opts = config_lib.parse_arg(arg, ('digits', 'smoke'))
+  c = config_lib.base_config()
+  dcgan_paper_settings(c)
+  c.data.source = 'tfds:cifar10'
+  c.data.image_size = 32
+  c.data.channels = 3
+  c.model.d_batchnorm = False      # sec. 4: no batch norm in the critic (it breaks the penalty)
+  c.loss.adversarial = 'wasserstein'
+  c.loss.gradient_penalty = 10.0   # alg. 1: lambda = 10
+  c.train.n_critic = 5             # alg. 1: n_critic = 5
+  for o in (c.optim.g, c.optim.d):
+    o.name, o.lr, o.b1, o.b2 = 'adam', 1e-4, 0.0, 0.9  # alg. 1: alpha 1e-4, beta1 0, beta2 0.9
+  c.train.batch_size = 64          # alg. 1: m = 64
+  c.train.num_steps = 100000       # generator iterations
+  c.eval.metrics = ()              # FID/IS arrive with the evaluation work
+  c.train.log_every = 200
+  c.train.checkpoint_every = 5000
+  c.train.sample_every = 5000
+  if 'digits' in opts:
+    config_lib.apply_digits(c)
+    c.eval.metrics = ('digits_score',)
+    c.train.num_steps = 5000
+  if 'smoke' in opts:
+    config_lib.apply_smoke(c)
+  return c

@@ -1,0 +1,229 @@
+"""The stability toolbox against independent computations: gradient penalty vs
+finite differences, R1 by hand, spectral norm vs numpy's SVD, WGAN clipping,
+EMA arithmetic, DiffAugment, n_critic batches, conditional sampling, mode
+coverage on hand-made sets, SNGAN parameter counts by hand."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from gan_jax import augment, config as config_lib, data, losses
+from gan_jax.data.embedded import toy_mixture
+from gan_jax.errors import UserError
+from gan_jax.inference import count_params
+from gan_jax.methods.common import DataInfo, ema_update, make_optimizer
+from gan_jax.methods.gan import GAN
+from gan_jax.metrics.modes import mode_coverage
+from gan_jax.models import DISCRIMINATORS, GENERATORS
+
+
+def test_gradient_penalty_matches_finite_differences():
+  w = jax.random.normal(jax.random.PRNGKey(0), (12, 5))
+  d_fn = lambda x: jnp.sum(jnp.tanh(x.reshape(x.shape[0], -1) @ w), axis=1)
+  real = jax.random.normal(jax.random.PRNGKey(1), (3, 2, 2, 3))
+  fake = jax.random.normal(jax.random.PRNGKey(2), (3, 2, 2, 3))
+  key = jax.random.PRNGKey(3)
+  gp = float(losses.gradient_penalty(d_fn, real, fake, key))
+  # Independent: the same interpolates, gradients by central differences in float64.
+  eps = np.asarray(jax.random.uniform(key, (3, 1, 1, 1)))
+  x_hat = eps * np.asarray(real, np.float64) + (1 - eps) * np.asarray(fake, np.float64)
+  w64 = np.asarray(w, np.float64)
+  f = lambda x: np.sum(np.tanh(x.reshape(-1) @ w64))
+  norms = []
+  for i in range(3):
+    g = np.zeros(12)
+    for j in range(12):
+      e = np.zeros(12)
+      e[j] = 1e-6
+      g[j] = (f(x_hat[i].reshape(-1) + e) - f(x_hat[i].reshape(-1) - e)) / 2e-6
+    norms.append(np.linalg.norm(g))
+  assert gp == pytest.approx(np.mean((np.array(norms) - 1) ** 2), rel=1e-4)
+
+
+def test_r1_by_hand():
+  w = jnp.array([1.0, -2.0, 0.5, 3.0])
+  d_fn = lambda x: x.reshape(x.shape[0], -1) @ w  # grad = w for every sample
+  real = jnp.ones((5, 2, 2, 1))
+  assert float(losses.r1_penalty(d_fn, real)) == pytest.approx(1 + 4 + 0.25 + 9)
+
+
+def test_spectral_norm_sigma_matches_svd():
+  layer = nn.SpectralNorm(nn.Dense(7), n_steps=1)
+  x = jnp.ones((2, 5))
+  variables = layer.init(jax.random.PRNGKey(0), x, update_stats=False)
+  for _ in range(100):
+    _, upd = layer.apply(variables, x, update_stats=True, mutable=['batch_stats'])
+    variables = {'params': variables['params'], 'batch_stats': upd['batch_stats']}
+  kernel = np.asarray(variables['params']['layer_instance']['kernel'])
+  sigma = np.asarray(jax.tree.leaves(
+      {k: v for k, v in jax.tree_util.tree_flatten_with_path(variables['batch_stats'])[0]
+       if 'sigma' in jax.tree_util.keystr(k)})[0])
+  assert float(sigma) == pytest.approx(np.linalg.svd(kernel, compute_uv=False)[0], rel=1e-4)
+  # The layer computes x @ (W / sigma): its top singular value is 1.
+  y = layer.apply(variables, jnp.eye(5), update_stats=False)
+  bias = np.asarray(variables['params']['layer_instance']['bias'])
+  assert np.linalg.svd(np.asarray(y) - bias, compute_uv=False)[0] == pytest.approx(1.0, rel=1e-4)
+
+
+def method_for(experiment_module, opts='digits,smoke', **overrides):
+  import importlib  # pylint: disable=g-import-not-at-top
+  c = importlib.import_module(experiment_module).get_config(opts)
+  for k, v in overrides.items():
+    node = c
+    *path, last = k.split('.')
+    for p in path:
+      node = node[p]
+    node[last] = v
+  info = DataInfo((c.data.image_size, c.data.image_size, c.data.channels), 10)
+  return c, GAN(c, info)
+
+
+def fake_batch(c, n_critic=1, seed=0):
+  rng = np.random.default_rng(seed)
+  b = c.train.batch_size * n_critic
+  shape = (b, c.data.image_size, c.data.image_size, c.data.channels)
+  return {'image': jnp.asarray(rng.uniform(-1, 1, shape), jnp.float32),
+          'label': jnp.asarray(rng.integers(0, 10, b), jnp.int32)}
+
+
+def test_wgan_clips_critic_weights_and_not_generator():
+  c, m = method_for('wgan_mnist', **{'train.n_critic': 2})
+  state = m.init(jax.random.PRNGKey(0))
+  step = jax.jit(m.train_step)
+  for i in range(3):
+    state, metrics = step(state, fake_batch(c, 2, i))
+  d_max = max(float(jnp.abs(p).max()) for p in jax.tree.leaves(state.d_params))
+  assert d_max <= 0.01 + 1e-7
+  assert d_max == pytest.approx(0.01)  # RMSProp's first steps push weights to the bound
+  assert max(float(jnp.abs(p).max()) for p in jax.tree.leaves(state.g_params)) > 0.01
+
+
+def test_ema_update_by_hand_and_in_the_step():
+  e = {'w': jnp.array([1.0, 2.0])}
+  p = {'w': jnp.array([3.0, -2.0])}
+  np.testing.assert_allclose(ema_update(e, p, 0.9)['w'], [1.2, 1.6])
+  c, m = method_for('dcgan_mnist', **{'ema.decay': 0.75})
+  s0 = m.init(jax.random.PRNGKey(0))
+  s1, _ = jax.jit(m.train_step)(s0, fake_batch(c))
+  for e0, g1, e1 in zip(jax.tree.leaves(s0.ema_params), jax.tree.leaves(s1.g_params),
+                        jax.tree.leaves(s1.ema_params)):
+    np.testing.assert_allclose(e1, 0.75 * e0 + 0.25 * g1, rtol=1e-6, atol=1e-7)
+
+
+def test_gradient_penalty_in_step_and_batchnorm_refused():
+  c, m = method_for('wgan_gp_cifar10')
+  state, metrics = jax.jit(m.train_step)(m.init(jax.random.PRNGKey(0)), fake_batch(c, 2))
+  assert np.isfinite(float(metrics['gradient_penalty'])) and float(metrics['gradient_penalty']) > 0
+  with pytest.raises(UserError, match='d_batchnorm=False'):
+    method_for('wgan_gp_cifar10', **{'model.d_batchnorm': True})
+
+
+def test_lazy_r1_counts_only_on_its_steps():
+  c, m = method_for('dcgan_mnist', **{'model.d_batchnorm': False, 'loss.r1_gamma': 10.0,
+                                       'loss.r1_every': 2})
+  step = jax.jit(m.train_step)
+  state = m.init(jax.random.PRNGKey(0))
+  r1 = []
+  for i in range(3):
+    state, metrics = step(state, fake_batch(c, 1, i))
+    r1.append(float(metrics['r1']))
+  assert r1[0] > 0 and r1[1] == 0 and r1[2] > 0
+
+
+def test_diff_augment():
+  x = jax.random.uniform(jax.random.PRNGKey(0), (8, 16, 16, 3), minval=-1, maxval=1)
+  key = jax.random.PRNGKey(1)
+  policy = 'color,translation,cutout'
+  a = augment.diff_augment(x, key, policy)
+  np.testing.assert_array_equal(a, augment.diff_augment(x, key, policy))
+  assert not np.allclose(a, augment.diff_augment(x, jax.random.PRNGKey(2), policy))
+  g = jax.grad(lambda x: jnp.sum(augment.diff_augment(x, key, policy) ** 2))(x)
+  assert np.all(np.isfinite(g)) and float(jnp.abs(g).sum()) > 0
+  # Cutout with ratio 1/2 zeroes a quarter of every image (square inside or clipped).
+  cut = augment.diff_augment(jnp.ones((64, 16, 16, 1)), key, 'cutout')
+  zeroed = np.mean(np.asarray(cut) == 0, axis=(1, 2, 3))
+  assert zeroed.max() == pytest.approx(0.25) and zeroed.min() >= 0.0625
+  # Translation by at most 1/8 of the size: a single bright pixel moves at most 2 px.
+  img = jnp.zeros((32, 16, 16, 1)).at[:, 8, 8, 0].set(1.0)
+  moved = np.asarray(augment.diff_augment(img, key, 'translation'))[..., 0]
+  ys, xs = np.nonzero(moved.sum(axis=0))  # everywhere the pixel landed
+  assert np.all(np.abs(ys - 8) <= 2) and np.all(np.abs(xs - 8) <= 2)
+  assert np.all(moved.reshape(32, -1).sum(axis=1) == 1)
+  with pytest.raises(UserError, match="unknown part"):
+    augment.check_policy('color,flip')
+
+
+def test_n_critic_batches_are_interleaved():
+  src = data.build_source(ml_collections.ConfigDict(dict(
+      source='embedded:digits', split='train', image_size=8, channels=1, data_dir='',
+      download=False, max_examples=0)))
+  b = data.Batches(src, 4, seed=3, per_step=3)(5)
+  for k in range(3):
+    idx = data.batch_indices(3, 5 * 3 + k, 4, len(src))
+    np.testing.assert_array_equal(b['label'][k::3], src.get(idx)['label'])
+
+
+def test_conditional_generator_uses_the_label():
+  c, m = method_for('cgan_mnist')
+  state = m.init(jax.random.PRNGKey(0))
+  z = m.sample_inputs(jax.random.PRNGKey(1), 4)['z']
+  a = m.generate(state, {'z': z, 'label': jnp.array([0, 0, 0, 0])})
+  b = m.generate(state, {'z': z, 'label': jnp.array([3, 3, 3, 3])})
+  assert not np.allclose(a, b)
+  assert m.sample_inputs(jax.random.PRNGKey(1), 4, labels=[3] * 4)['label'].tolist() == [3] * 4
+
+
+def test_linear_schedule():
+  cfg = config_lib.base_config().optim.g
+  cfg.lr, cfg.schedule, cfg.name = 1.0, 'linear', 'sgd'
+  opt = make_optimizer(cfg, 'g', total_updates=10)
+  params = {'w': jnp.zeros(())}
+  state = opt.init(params)
+  steps = []
+  for _ in range(10):
+    upd, state = opt.update({'w': jnp.ones(())}, state)
+    steps.append(-float(upd['w']))
+  np.testing.assert_allclose(steps, [1.0 - i / 10 for i in range(10)], rtol=1e-6)
+
+
+def test_mode_coverage_on_hand_made_sets():
+  centers, std = toy_mixture('grid25')
+  rng = np.random.default_rng(0)
+  every = centers[np.arange(2500) % 25] + rng.normal(0, std, (2500, 2))
+  r = mode_coverage(every, centers, std)
+  assert r['modes'] == 25 and r['high_quality'] > 0.98
+  one = centers[[7]] + rng.normal(0, std, (2500, 2))
+  r = mode_coverage(one, centers, std)
+  assert r['modes'] == 1 and r['high_quality'] > 0.98
+  off = rng.uniform(-5, 5, (2500, 2))  # mostly between modes
+  r = mode_coverage(off, centers, std)
+  # Area within 3 std of the 25 modes: 25 * pi * 0.15^2 = 1.77 of 100 -> about 1.8 %.
+  assert r['high_quality'] == pytest.approx(0.0177, abs=0.008)
+  ring, rstd = toy_mixture('ring8')
+  assert np.allclose(np.linalg.norm(ring, axis=1), 2.0) and rstd == 0.02
+
+
+def test_sngan_counts_by_hand():
+  # G: dense 128*4096+4096 = 528,384; each of 3 blocks: 2 BN (2*512) + 2 conv3x3
+  #    (2*590,080) + 1x1 shortcut 65,792 = 1,246,976; final BN 512; conv 9*256*3+3 = 6,915.
+  # D: optimized block 3,584 + 147,584 + 512; down block 2*147,584 + 16,512;
+  #    2 plain blocks 2*2*147,584; dense 129.
+  cfg = ml_collections.ConfigDict(dict(g_width=256, d_width=128, conditional=False))
+  info = DataInfo((32, 32, 3), 10)
+  g, d = GENERATORS.get('sngan_resnet')(cfg, info), DISCRIMINATORS.get('sngan_resnet')(cfg, info)
+  y = jnp.zeros((2,), jnp.int32)
+  gp = g.init(jax.random.PRNGKey(0), jnp.zeros((2, 128)), y, train=False)['params']
+  dp = d.init(jax.random.PRNGKey(0), jnp.zeros((2, 32, 32, 3)), y, train=False)['params']
+  assert count_params(gp) == 528_384 + 3 * 1_246_976 + 512 + 6_915 == 4_276_739
+  assert count_params(dp) == 151_680 + 311_680 + 2 * 295_168 + 129 == 1_053_825
+  # Conditional: each of 6 block BNs trades 2*256 affine params for 2*10*256 embeddings;
+  # the projection adds a 10 x 128 embedding.
+  cfg.conditional = True
+  g, d = GENERATORS.get('sngan_resnet')(cfg, info), DISCRIMINATORS.get('sngan_resnet')(cfg, info)
+  gp = g.init(jax.random.PRNGKey(0), jnp.zeros((2, 128)), y, train=False)['params']
+  dp = d.init(jax.random.PRNGKey(0), jnp.zeros((2, 32, 32, 3)), y, train=False)['params']
+  assert count_params(gp) == 4_276_739 + 6 * (5120 - 512)
+  assert count_params(dp) == 1_053_825 + 1280
