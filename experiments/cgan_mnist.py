@@ -28,13 +28,6 @@ def get_config(arg=None):
   c.model.init_std = 0.0
   c.loss.adversarial = 'non_saturating'
   c.train.batch_size = 100         # sec. 4.1: mini-batches of 100
-  c.train.num_steps = 20000
-  c.train.log_every = 200
-  c.train.checkpoint_every = 2000
-  c.train.sample_every = 2000
-  if 'digits' in opts:
-    config_lib.apply_digits(c)
-    c.train.num_steps = 5000
-  if 'smoke' in opts:
-    config_lib.apply_smoke(c)
+  config_lib.set_schedule(c, 20000, log_every=200, checkpoint_every=2000)
+  config_lib.apply_options(c, opts, digits_steps=5000)
   return c

@@ -26,10 +26,5 @@ def get_config(arg=None):
   c.data.source = 'tfds:cifar10'
   c.data.image_size = 32
   c.data.channels = 3
-  if 'digits' in opts:
-    config_lib.apply_digits(c)
-    c.eval.metrics = ('digits_score',)
-    c.train.num_steps = 3000
-  if 'smoke' in opts:
-    config_lib.apply_smoke(c)
+  config_lib.apply_options(c, opts, digits_steps=3000)
   return c

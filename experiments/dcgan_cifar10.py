@@ -21,13 +21,7 @@ def get_config(arg=None):
   c.data.image_size = 32
   c.data.channels = 3
   c.eval.metrics = ()              # FID/IS arrive with the evaluation work
-  c.train.num_steps = 30000        # about 77 epochs of the 50,000 training images
-  c.train.log_every = 200
-  c.train.checkpoint_every = 2000
-  c.train.sample_every = 2000
-  if 'digits' in opts:
-    config_lib.apply_digits(c)
-    c.eval.metrics = ('digits_score',)
-  if 'smoke' in opts:
-    config_lib.apply_smoke(c)
+  # about 77 epochs of the 50,000 training images
+  config_lib.set_schedule(c, 30000, log_every=200, checkpoint_every=2000)
+  config_lib.apply_options(c, opts, digits_steps=5000)
   return c

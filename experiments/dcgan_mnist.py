@@ -33,23 +33,16 @@ def get_config(arg=None):
   c.data.source = 'tfds:mnist'
   c.data.image_size = 32           # 28x28 resized to 32 = 4 * 2^3 for the strided convs
   c.data.channels = 1
-  c.train.num_steps = 10000        # about 21 epochs of MNIST's 60,000 training images
-  c.train.log_every = 100
-  c.train.checkpoint_every = 1000
-  c.train.sample_every = 1000
+  # about 21 epochs of MNIST's 60,000 training images
+  config_lib.set_schedule(c, 10000, log_every=100, checkpoint_every=1000)
   if 'digits' in opts:
-    config_lib.apply_digits(c)
     c.data.image_size = 16         # 8x8 digits shown at 16x16: two doublings
     c.model.g_width = 64
     c.model.d_width = 64
     # Not from the paper: tuned for a demo of minutes on 2 CPU cores (bench/RESULTS.md).
     c.loss.label_smoothing = 0.1   # one-sided (Salimans et al. 2016): +0.1 confident vs none
     c.train.batch_size = 64
-    c.train.num_steps = 15000
-    c.train.log_every = 500
-    c.train.checkpoint_every = 2500
-    c.train.sample_every = 2500
+    config_lib.set_schedule(c, 15000, log_every=500, checkpoint_every=2500)
     c.eval.every = 2500
-  if 'smoke' in opts:
-    config_lib.apply_smoke(c)
+  config_lib.apply_options(c, opts, digits_steps=15000)
   return c

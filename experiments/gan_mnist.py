@@ -26,13 +26,6 @@ def get_config(arg=None):
   for o in (c.optim.g, c.optim.d):
     o.lr, o.b1, o.b2 = 1e-3, 0.9, 0.999
   c.train.batch_size = 128
-  c.train.num_steps = 20000
-  c.train.log_every = 200
-  c.train.checkpoint_every = 2000
-  c.train.sample_every = 2000
-  if 'digits' in opts:
-    config_lib.apply_digits(c)
-    c.train.num_steps = 5000
-  if 'smoke' in opts:
-    config_lib.apply_smoke(c)
+  config_lib.set_schedule(c, 20000, log_every=200, checkpoint_every=2000)
+  config_lib.apply_options(c, opts, digits_steps=5000)
   return c

@@ -20,11 +20,8 @@ def sngan_settings(c):
     o.name, o.lr, o.b1, o.b2 = 'adam', 2e-4, 0.0, 0.9  # setting (C): alpha 2e-4, beta1 0, beta2 0.9
     o.schedule = 'linear'          # Mimicry: linear decay to 0 over the run
   c.train.batch_size = 64          # sec. 4: batch 64
-  c.train.num_steps = 100000       # Mimicry: 100k generator steps
   c.eval.metrics = ()              # FID/IS arrive with the evaluation work
-  c.train.log_every = 200
-  c.train.checkpoint_every = 5000
-  c.train.sample_every = 5000
+  config_lib.set_schedule(c, 100000, log_every=200, checkpoint_every=5000)  # Mimicry: 100k G steps
 
 
 def get_config(arg=None):
@@ -34,10 +31,5 @@ def get_config(arg=None):
   c.data.source = 'tfds:cifar10'
   c.data.image_size = 32
   c.data.channels = 3
-  if 'digits' in opts:
-    config_lib.apply_digits(c)
-    c.eval.metrics = ('digits_score',)
-    c.train.num_steps = 3000
-  if 'smoke' in opts:
-    config_lib.apply_smoke(c)
+  config_lib.apply_options(c, opts, digits_steps=3000)
   return c

@@ -29,10 +29,8 @@ def get_config(arg=None):
   for o in (c.optim.g, c.optim.d):
     o.lr, o.b1, o.b2 = 1e-4, 0.5, 0.999
   c.train.batch_size = 256
-  c.train.num_steps = 5000
-  c.train.log_every = 500
-  c.train.checkpoint_every = 5000
-  c.train.sample_every = 0
+  config_lib.set_schedule(c, 5000, log_every=500, checkpoint_every=5000)
+  c.train.sample_every = 0         # points, not images
   c.eval.metrics = (f'modes_{name}',)
   c.eval.num_samples = 2500        # VEEGAN / PacGAN evaluate 2,500 samples
   c.eval.batch_size = 500

@@ -27,15 +27,7 @@ def get_config(arg=None):
   for o in (c.optim.g, c.optim.d):
     o.name, o.lr, o.b1, o.b2 = 'adam', 1e-4, 0.0, 0.9  # alg. 1: alpha 1e-4, beta1 0, beta2 0.9
   c.train.batch_size = 64          # alg. 1: m = 64
-  c.train.num_steps = 100000       # generator iterations
   c.eval.metrics = ()              # FID/IS arrive with the evaluation work
-  c.train.log_every = 200
-  c.train.checkpoint_every = 5000
-  c.train.sample_every = 5000
-  if 'digits' in opts:
-    config_lib.apply_digits(c)
-    c.eval.metrics = ('digits_score',)
-    c.train.num_steps = 5000
-  if 'smoke' in opts:
-    config_lib.apply_smoke(c)
+  config_lib.set_schedule(c, 100000, log_every=200, checkpoint_every=5000)  # G iterations
+  config_lib.apply_options(c, opts, digits_steps=5000)
   return c

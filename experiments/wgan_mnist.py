@@ -28,14 +28,8 @@ def get_config(arg=None):
     o.name, o.lr = 'rmsprop', 5e-5  # alg. 1: RMSProp, alpha = 0.00005
   c.optim.d.weight_clip = 0.01     # alg. 1: c = 0.01
   c.train.batch_size = 64          # alg. 1: m = 64
-  c.train.num_steps = 20000        # generator iterations
-  c.train.log_every = 200
-  c.train.checkpoint_every = 2000
-  c.train.sample_every = 2000
+  config_lib.set_schedule(c, 20000, log_every=200, checkpoint_every=2000)  # G iterations
   if 'digits' in opts:
-    config_lib.apply_digits(c)
     c.data.image_size = 16
-    c.train.num_steps = 5000
-  if 'smoke' in opts:
-    config_lib.apply_smoke(c)
+  config_lib.apply_options(c, opts, digits_steps=5000)
   return c

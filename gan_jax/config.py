@@ -122,6 +122,25 @@ def apply_digits(c: ml_collections.ConfigDict) -> None:
   c.data.source = 'embedded:digits'
   c.data.channels = 1
   c.data.split = 'train'
+  c.eval.metrics = ('digits_score',)
+
+
+def set_schedule(c: ml_collections.ConfigDict, num_steps: int, log_every: int,
+                 checkpoint_every: int) -> None:
+  """Run length and intervals; sample grids are written with each checkpoint."""
+  c.train.num_steps = num_steps
+  c.train.log_every = log_every
+  c.train.checkpoint_every = checkpoint_every
+  c.train.sample_every = checkpoint_every
+
+
+def apply_options(c: ml_collections.ConfigDict, opts, digits_steps: int) -> None:
+  """The options every experiment takes: digits (embedded data, digits_steps long), smoke."""
+  if 'digits' in opts:
+    apply_digits(c)
+    c.train.num_steps = digits_steps
+  if 'smoke' in opts:
+    apply_smoke(c)
 
 
 _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n_critic',

@@ -98,5 +98,7 @@ def fixed_grid_inputs(method, config):
   """The fixed noise of the sample grids, the same across a run and its resumption."""
   rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x6121D)
   n = config.train.sample_grid
-  labels = jnp.arange(n) % method.info.num_classes if getattr(method, 'conditional', False) else None
+  cols = int(np.ceil(np.sqrt(n)))  # one class per grid row, as images.make_grid lays them out
+  labels = ((jnp.arange(n) // cols) % method.info.num_classes
+            if getattr(method, 'conditional', False) else None)
   return method.sample_inputs(rng, n, labels)
