@@ -19,11 +19,17 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'experiment file[:options], e.g. '
                                 'experiments/dcgan_mnist.py:digits', lock_config=True)
 flags.DEFINE_string('workdir', None, 'run folder: checkpoints, logs, samples')
-flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample'], 'what to do')
+flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample', 'report'],
+                  'what to do; report: table of a sweep workdir')
 flags.DEFINE_string('checkpoint', 'latest', "eval/sample: 'latest' or a step number")
 flags.DEFINE_integer('num_samples', 64, 'sample: how many PNGs')
 flags.DEFINE_string('output', None, 'sample: output folder')
 flags.DEFINE_integer('label', None, 'sample: class of a class-conditional model')
+flags.DEFINE_bool('sweep', False, "train every point of the experiment's get_sweep()")
+flags.DEFINE_integer('sweep_index', None, 'train one sweep point (default: SLURM_ARRAY_TASK_ID)')
+flags.DEFINE_integer('sweep_parallel', 1, 'sweep points trained at once, one device each')
+
+_ARGV = []  # the argv of the current run(), for sweeps and error explanations
 
 
 def _main() -> int:
@@ -34,6 +40,12 @@ def _main() -> int:
   from gan_jax.experiment import Experiment  # pylint: disable=g-import-not-at-top
 
   config, mode = FLAGS.config, FLAGS.mode
+  if mode == 'report':
+    if not FLAGS.workdir:
+      raise UserError('--workdir is required for --mode=report')
+    from gan_jax import report  # pylint: disable=g-import-not-at-top
+    print(report.write_report(FLAGS.workdir))
+    return 0
   if config is None:
     raise UserError('--config=experiments/<file>.py[:options] is required')
   if mode == 'summary':
@@ -45,6 +57,8 @@ def _main() -> int:
     return 0
   if not FLAGS.workdir:
     raise UserError(f'--workdir is required for --mode={mode}')
+  if mode == 'train' and (FLAGS.sweep or FLAGS.sweep_index is not None):
+    return _run_sweep(config)
   if mode == 'train':
     train.train_and_evaluate(config, FLAGS.workdir)
     return 0
@@ -72,18 +86,98 @@ def _main() -> int:
   return 0
 
 
+def _config_spec(argv):
+  return next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+
+
+def _experiment_module(spec):
+  """(module, arg) of an experiment spec 'path[:arg]'."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  path, _, arg = spec.partition(':')
+  mod_spec = importlib.util.spec_from_file_location('_experiment', path)
+  module = importlib.util.module_from_spec(mod_spec)
+  mod_spec.loader.exec_module(module)
+  return module, arg or None
+
+
+def _run_sweep(config) -> int:
+  """Trains the sweep's points (one, or all; in parallel subprocesses if asked)."""
+  import os  # pylint: disable=g-import-not-at-top
+  from gan_jax import sweep, train  # pylint: disable=g-import-not-at-top
+  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  spec = _config_spec(_ARGV)
+  module, arg = _experiment_module(spec)
+  if not hasattr(module, 'get_sweep'):
+    raise UserError(f'{spec.partition(":")[0]} defines no get_sweep(); nothing to sweep')
+  points = list(module.get_sweep(arg))
+  index = sweep.select_index(FLAGS.sweep_index, len(points))
+  chosen = [index] if index is not None else list(range(len(points)))
+  if FLAGS.sweep_parallel > 1 and index is None:
+    return _run_sweep_parallel(len(points))
+  for i in chosen:
+    point = config.copy_and_resolve_references()
+    sweep.apply_overrides(point, points[i])
+    point_dir = os.path.join(FLAGS.workdir, sweep.point_name(points[i]))
+    done = sweep.steps_done(point_dir)
+    if done >= point.train.num_steps:
+      print(f'sweep point {i} ({sweep.point_name(points[i])}): finished at step {done}, skipped')
+      continue
+    print(f'sweep point {i}/{len(points)}: {sweep.point_name(points[i])}', flush=True)
+    sweep.write_point_file(point_dir, i, points[i])
+    train.train_and_evaluate(point, point_dir)
+  return 0
+
+
+def _run_sweep_parallel(num_points: int) -> int:
+  """Runs every point as its own `launch.py --sweep_index=i` process, K at a time.
+
+  Each process gets one device: one GPU through CUDA_VISIBLE_DEVICES, or one
+  CPU device.
+  """
+  import os  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import time  # pylint: disable=g-import-not-at-top
+  import jax  # pylint: disable=g-import-not-at-top
+  gpus = [d.id for d in jax.devices() if d.platform == 'gpu']
+  base = [a for a in _ARGV[1:] if not a.startswith(('--sweep_parallel', '--sweep_index'))]
+  running, failed = {}, []
+  slots = list(range(FLAGS.sweep_parallel))
+  queue = list(range(num_points))
+  while queue or running:
+    while queue and slots:
+      i, slot = queue.pop(0), slots.pop(0)
+      env = dict(os.environ)
+      if gpus:
+        env['CUDA_VISIBLE_DEVICES'] = str(gpus[slot % len(gpus)])
+      else:
+        env['XLA_FLAGS'] = ' '.join(f for f in env.get('XLA_FLAGS', '').split()
+                                    if 'device_count' not in f)
+      cmd = [sys.executable, os.path.abspath(__file__), *base, f'--sweep_index={i}']
+      running[subprocess.Popen(cmd, env=env)] = (i, slot)
+    finished = [p for p in running if p.poll() is not None]
+    if not finished:
+      time.sleep(0.2)
+    for p in finished:
+      i, slot = running.pop(p)
+      slots.append(slot)
+      if p.returncode:
+        failed.append(i)
+  if failed:
+    print(f'error: sweep points {failed} failed; rerun the same command to resume them',
+          file=sys.stderr)
+    return 1
+  return 0
+
+
 def _explain_bad_override(argv):
   """Names the first --config.a.b=... override whose key the experiment lacks."""
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  spec = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+  spec = _config_spec(argv)
   if spec is None:
     return None
-  path, _, arg = spec.partition(':')
+  path = spec.partition(':')[0]
   try:
-    mod_spec = importlib.util.spec_from_file_location('_experiment', path)
-    module = importlib.util.module_from_spec(mod_spec)
-    mod_spec.loader.exec_module(module)
-    config = module.get_config(arg or None)
+    module, arg = _experiment_module(spec)
+    config = module.get_config(arg)
   except Exception:  # pylint: disable=broad-except
     return None
   for a in argv:
@@ -111,6 +205,7 @@ def reset_flags() -> None:
 def run(argv) -> int:
   """Parses argv and runs; returns the exit status (used by tests in-process)."""
   reset_flags()
+  _ARGV[:] = list(argv)
   saved_argv, sys.argv = sys.argv, list(argv)  # config_flags reads overrides from sys.argv
   from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
   try:

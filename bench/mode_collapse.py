@@ -59,18 +59,32 @@ def run(dataset, overrides, steps, seed, workdir):
   return r[f'{dataset}_modes'], r[f'{dataset}_high_quality']
 
 
+def _default(key):
+  import toy2d  # pylint: disable=g-import-not-at-top
+  node = toy2d.get_config('ring8')
+  for part in key.split('.'):
+    node = node[part]
+  return node
+
+
 def main():
   p = argparse.ArgumentParser()
   p.add_argument('--steps', type=int, default=5000)
   p.add_argument('--seeds', default='0')
   p.add_argument('--datasets', default='ring8,grid25')
+  p.add_argument('--set', action='append', default=[],
+                 help='extra override for every run, e.g. --set optim.g.lr=5e-4')
   a = p.parse_args()
+  extra = {}
+  for item in a.set:
+    key, value = item.split('=', 1)
+    extra[key] = type(_default(key))(value)
   seeds = [int(s) for s in a.seeds.split(',')]
   datasets = a.datasets.split(',')
   total = {'ring8': 8, 'grid25': 25}
   header = '| loss / regulariser | ' + ' | '.join(
       f'{d} modes (of {total[d]}) | {d} high quality' for d in datasets) + ' |'
-  print(f'{a.steps} G steps, batch 256, seeds {seeds}; mean (min-max) over seeds')
+  print(f'{a.steps} G steps, batch 256, seeds {seeds}, extra {extra}; mean (min-max) over seeds')
   print(header)
   print('|' + '---|' * (1 + 2 * len(datasets)))
   for name, overrides in COMBOS:
@@ -80,7 +94,7 @@ def main():
       res = []
       for s in seeds:
         with tempfile.TemporaryDirectory() as wd:
-          res.append(run(d, overrides, a.steps, s, wd))
+          res.append(run(d, {**extra, **overrides}, a.steps, s, wd))
       modes = np.array([r[0] for r in res])
       hq = np.array([r[1] for r in res])
       if len(seeds) > 1:

@@ -11,6 +11,7 @@ with hidden layers of 128 units; G's output is linear.
 """
 
 from gan_jax import config as config_lib
+from gan_jax import sweep
 
 
 def get_config(arg=None):
@@ -31,7 +32,9 @@ def get_config(arg=None):
   c.train.batch_size = 256
   config_lib.set_schedule(c, 5000, log_every=500, checkpoint_every=5000)
   c.train.sample_every = 0         # points, not images
+  c.eval.every = 5000              # modes at the end (and every 5,000 steps)
   c.eval.metrics = (f'modes_{name}',)
+  c.eval.main_metric = f'{name}_modes'
   c.eval.num_samples = 2500        # VEEGAN / PacGAN evaluate 2,500 samples
   c.eval.batch_size = 500
   if 'smoke' in opts:
@@ -39,3 +42,11 @@ def get_config(arg=None):
     c.data.image_size = 1
     c.data.max_examples = 0
   return c
+
+
+def get_sweep(arg=None):
+  """Every adversarial loss, with and without R1:
+  python launch.py --config=experiments/toy2d.py:ring8 --sweep --workdir=runs/toy_sweep"""
+  del arg
+  return sweep.product({'loss.adversarial': ['non_saturating', 'lsgan', 'hinge'],
+                        'loss.r1_gamma': [0.0, 1.0]})

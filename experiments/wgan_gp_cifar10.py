@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dcgan_mnist import dcgan_paper_settings  # noqa: E402  pylint: disable=g-import-not-at-top
 
 from gan_jax import config as config_lib  # noqa: E402
+from gan_jax import sweep  # noqa: E402
 
 
 def get_config(arg=None):
@@ -31,3 +32,11 @@ def get_config(arg=None):
   config_lib.set_schedule(c, 100000, log_every=200, checkpoint_every=5000)  # G iterations
   config_lib.apply_options(c, opts, digits_steps=5000)
   return c
+
+
+def get_sweep(arg=None):
+  """Learning rates x n_critic:
+  python launch.py --config=experiments/wgan_gp_cifar10.py --sweep --workdir=runs/wgan_gp_sweep"""
+  del arg
+  return sweep.product({'optim.g.lr': [1e-4, 2e-4], 'optim.d.lr': [1e-4, 4e-4],
+                        'train.n_critic': [1, 5]})

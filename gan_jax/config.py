@@ -86,6 +86,8 @@ def base_config() -> ml_collections.ConfigDict:
       num_samples=1000,
       batch_size=250,
       every=0,              # evaluate every N steps during training; 0 = off
+      main_metric='digits_confident',  # ranks sweep points in --mode=report
+      main_mode='max',      # 'max' or 'min': which way main_metric is better
   ))
   return c
 
@@ -173,6 +175,8 @@ def validate(c: ml_collections.ConfigDict) -> None:
     raise UserError(f'config.loss.label_smoothing={c.loss.label_smoothing}; allowed: [0, 1)')
   if not 0 <= c.ema.decay < 1:
     raise UserError(f'config.ema.decay={c.ema.decay}; allowed: [0, 1)')
+  if c.eval.main_mode not in ('max', 'min'):
+    raise UserError(f"config.eval.main_mode={c.eval.main_mode!r}; allowed: 'max', 'min'")
   grid = c.train.sample_grid
   if int(round(grid ** 0.5)) ** 2 != grid:
     raise UserError(f'config.train.sample_grid={grid} must be a square number')
