@@ -29,6 +29,10 @@ flags.DEFINE_bool('sweep', False, "train every point of the experiment's get_swe
 flags.DEFINE_integer('sweep_index', None, 'train one sweep point (default: SLURM_ARRAY_TASK_ID)')
 flags.DEFINE_integer('sweep_parallel', 1, 'sweep points trained at once, one device each')
 
+flags.DEFINE_string('coordinator_address', None, 'multi-process: host:port of process 0')
+flags.DEFINE_integer('num_processes', None, 'multi-process: number of processes')
+flags.DEFINE_integer('process_id', None, 'multi-process: index of this process')
+
 _ARGV = []  # the argv of the current run(), for sweeps and error explanations
 
 
@@ -39,6 +43,8 @@ def _main() -> int:
   from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
   from gan_jax.experiment import Experiment  # pylint: disable=g-import-not-at-top
 
+  from gan_jax import parallel  # pylint: disable=g-import-not-at-top
+  parallel.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
   config, mode = FLAGS.config, FLAGS.mode
   if mode == 'report':
     if not FLAGS.workdir:

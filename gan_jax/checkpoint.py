@@ -12,6 +12,7 @@ import time
 import jax
 import jax.numpy as jnp
 import orbax.checkpoint as ocp
+from jax.experimental import multihost_utils
 
 from gan_jax.errors import UserError, warn
 
@@ -47,12 +48,15 @@ class Checkpoints:
     if not newer:
       return
     self.manager.wait_until_finished()
-    aside = self.directory + '_unreadable'
-    os.makedirs(aside, exist_ok=True)
-    for s in newer:
-      target = os.path.join(aside, f'{s}.{int(time.time())}')
-      os.replace(os.path.join(self.directory, str(s)), target)
-      warn(f'moved unreadable checkpoint {s} to {target}')
+    if jax.process_index() == 0:
+      aside = self.directory + '_unreadable'
+      os.makedirs(aside, exist_ok=True)
+      for s in newer:
+        target = os.path.join(aside, f'{s}.{int(time.time())}')
+        os.replace(os.path.join(self.directory, str(s)), target)
+        warn(f'moved unreadable checkpoint {s} to {target}')
+    if jax.process_count() > 1:
+      multihost_utils.sync_global_devices('gan_jax_set_aside_checkpoints')
     self.manager.reload()
 
   def restore(self, template, step=None):

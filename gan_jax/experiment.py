@@ -67,6 +67,7 @@ class Experiment:
                       'Use a new --workdir, or the config that wrote it')
 
   def write_run_files(self) -> None:
+    """config.json and data_info.json (process 0 of a multi-process job only)."""
     os.makedirs(self.workdir, exist_ok=True)
     for name, obj in ((CONFIG_FILE, config_lib.to_dict(self.config)),
                       (DATA_INFO_FILE, {'image_shape': list(self.info.image_shape),

@@ -32,7 +32,7 @@ def generate_images(method, state, mesh, num, batch_size, rng, labels=None, gene
     batch_labels = None if labels is None else np.resize(np.asarray(labels), batch_size)
     inputs = method.sample_inputs(jax.random.fold_in(rng, i), batch_size, batch_labels)
     imgs = generate_fn(state, parallel.shard_batch(inputs, mesh))
-    out.append(np.asarray(jax.device_get(imgs))[:num - first])
+    out.append(parallel.to_host(imgs)[:num - first])
     if progress:
       done = min(first + batch_size, num)
       print(f'\rgenerated {done}/{num} ({done / max(time.time() - start, 1e-9):.1f} img/s)',

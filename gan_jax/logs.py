@@ -15,8 +15,12 @@ class MetricLog:
   them again, bit for bit, so the file reads as one uninterrupted run.
   """
 
-  def __init__(self, workdir: str, resume_step: int = 0, tensorboard: bool = True):
+  def __init__(self, workdir: str, resume_step: int = 0, tensorboard: bool = True,
+               enabled: bool = True):
     self.path = os.path.join(workdir, 'metrics.jsonl')
+    self.enabled, self.tb = enabled, None
+    if not enabled:  # a process other than the first of a multi-process job
+      return
     if os.path.exists(self.path):
       with open(self.path) as f:
         rows = [line for line in f if line.strip()]
@@ -26,12 +30,13 @@ class MetricLog:
         with open(tmp, 'w') as f:
           f.writelines(keep)
         os.replace(tmp, self.path)
-    self.tb = None
     if tensorboard:
       from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
       self.tb = SummaryWriter(os.path.join(workdir, 'tensorboard'), purge_step=resume_step + 1)
 
   def write(self, step: int, metrics: dict) -> None:
+    if not self.enabled:
+      return
     row = {'step': int(step)}
     row.update({k: _py(v) for k, v in metrics.items()})
     with open(self.path, 'a') as f:

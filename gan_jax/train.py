@@ -79,22 +79,25 @@ def train_and_evaluate(config, workdir: str, devices=None):
   checkpoints = exp.checkpoints()
   state, start = exp.restore(checkpoints)
   checkpoints.set_aside_after(start)
-  if start:
+  main = parallel.is_main_process()  # only process 0 writes files and prints
+  if start and main:
     print(f'resuming from step {start} in {workdir}', flush=True)
-  exp.write_run_files()
-  os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
-  log = logs.MetricLog(workdir, resume_step=start)
+  if main:
+    exp.write_run_files()
+    os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+  log = logs.MetricLog(workdir, resume_step=start, enabled=main)
 
   step_fn = jax.jit(method.train_step,
                     in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
                     out_shardings=(parallel.replicated(mesh), parallel.replicated(mesh)),
                     donate_argnums=(0,))
   grid_fn = jax.jit(method.generate)
-  grid_inputs = inference.fixed_grid_inputs(method, config)
+  grid_inputs = parallel.replicate(inference.fixed_grid_inputs(method, config), mesh)
   eval_gen_fn = inference.make_generate_fn(method, mesh) if config.eval.every else None
 
+  per_step = getattr(method, 'batches_per_step', 1)
   batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip,
-                    per_step=getattr(method, 'batches_per_step', 1))
+                    per_step=per_step, rows=parallel.process_rows(tc.batch_size * per_step))
   prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch)
   progress = logs.Progress(start, tc.num_steps)
   pending, since_log = [], []
@@ -107,7 +110,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
     with _StopFlag() as stop:
       for step in range(start, tc.num_steps):
         _, batch = prefetch.next()
-        state, metrics = step_fn(state, parallel.shard_batch(batch, mesh))
+        state, metrics = step_fn(state, parallel.from_process_rows(batch, mesh))
         done = step + 1
         pending.append((done, metrics))
         stopping = stop.signum is not None  # read once: a signal may land mid-iteration
@@ -133,16 +136,19 @@ def train_and_evaluate(config, workdir: str, devices=None):
         if log_now:
           row = {k: float(np.mean([m[k] for m in since_log])) for k in since_log[0]}
           since_log = []
-          progress.print(done, row)
+          if main:
+            progress.print(done, row)
         if eval_now:
           results = inference.evaluate(config, method, state, mesh, generate_fn=eval_gen_fn)
           row.update(results)
-          print(f'eval at step {done}: {results}', flush=True)
+          if main:
+            print(f'eval at step {done}: {results}', flush=True)
         if row:
           log.write(done, row)
         if sample_now:
-          grid = images_lib.make_grid(jax.device_get(grid_fn(state, grid_inputs)))
-          images_lib.save_png(os.path.join(workdir, 'samples', f'step_{done:06d}.png'), grid)
+          grid = images_lib.make_grid(parallel.to_host(grid_fn(state, grid_inputs)))
+          if main:
+            images_lib.save_png(os.path.join(workdir, 'samples', f'step_{done:06d}.png'), grid)
           log.image('samples', done, grid)
         if ckpt_now:
           checkpoints.save(done, state)

@@ -43,19 +43,21 @@ class Batches:
   """
 
   def __init__(self, source, batch_size: int, seed: int, random_flip: bool = False,
-               per_step: int = 1):
+               per_step: int = 1, rows: slice = slice(None)):
     self.source, self.batch_size, self.seed = source, batch_size, seed
     self.random_flip, self.per_step = random_flip, per_step
+    self.rows = rows  # a process of a multi-process job loads only its rows
 
   def __call__(self, step: int):
     n = self.per_step
     idx = np.stack([batch_indices(self.seed, step * n + k, self.batch_size, len(self.source))
                     for k in range(n)], axis=1).reshape(-1)
+    flip = np.random.default_rng([self.seed, step, 0xF11F]).random(len(idx)) < 0.5
+    idx, flip = idx[self.rows], flip[self.rows]
     b = self.source.get(idx)
     images = b['image']
     images = to_float(images) if images.dtype == np.uint8 else images.astype(np.float32)
     if self.random_flip:
-      flip = np.random.default_rng([self.seed, step, 0xF11F]).random(len(idx)) < 0.5
       images[flip] = images[flip, :, ::-1]
     return {'image': images, 'label': b['label'].astype(np.int32)}
 
