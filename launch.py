@@ -68,18 +68,12 @@ def _main() -> int:
   if mode == 'train':
     train.train_and_evaluate(config, FLAGS.workdir)
     return 0
-  exp = Experiment(config, FLAGS.workdir, need_source=False)
-  exp.check_workdir_config()
   step = None
   if FLAGS.checkpoint != 'latest':
     if not FLAGS.checkpoint.isdigit():
       raise UserError(f"--checkpoint={FLAGS.checkpoint!r}; allowed: 'latest' or a step number")
     step = int(FLAGS.checkpoint)
-  checkpoints = exp.checkpoints()
-  try:
-    state, restored = exp.restore(checkpoints, step=step, required=True)
-  finally:
-    checkpoints.close()
+  exp, state, restored = Experiment.load_trained(config, FLAGS.workdir, step)
   if mode == 'eval':
     results = inference.evaluate(config, exp.method, state, exp.mesh, progress=True)
     print(json.dumps({'step': restored, **results}))
@@ -200,6 +194,17 @@ def _explain_bad_override(argv):
   return None
 
 
+def load_config(argv):
+  """The resolved config of a command line (argv[0] is the program), without running it."""
+  reset_flags()
+  saved, sys.argv = sys.argv, list(argv)  # config_flags reads overrides from sys.argv
+  try:
+    FLAGS(list(argv))
+  finally:
+    sys.argv = saved
+  return FLAGS.config
+
+
 def reset_flags() -> None:
   """Forgets a previous parse, so run() can be called again in one process."""
   FLAGS.unparse_flags()
@@ -210,20 +215,16 @@ def reset_flags() -> None:
 
 def run(argv) -> int:
   """Parses argv and runs; returns the exit status (used by tests in-process)."""
-  reset_flags()
   _ARGV[:] = list(argv)
-  saved_argv, sys.argv = sys.argv, list(argv)  # config_flags reads overrides from sys.argv
   from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
   try:
-    FLAGS(argv)
+    load_config(argv)
   except (flags.Error, UserError) as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
   except (AttributeError, KeyError) as e:  # config_flags' answer to an unknown override key
     print(f'error: {_explain_bad_override(argv) or e}', file=sys.stderr)
     return 2
-  finally:
-    sys.argv = saved_argv
   from gan_jax.train import Interrupted  # pylint: disable=g-import-not-at-top
   try:
     return _main()

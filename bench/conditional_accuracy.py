@@ -30,15 +30,8 @@ def main():
   from gan_jax import inference  # pylint: disable=g-import-not-at-top
   from gan_jax.experiment import Experiment  # pylint: disable=g-import-not-at-top
   from gan_jax.metrics import digits_classifier as dc  # pylint: disable=g-import-not-at-top
-  argv = ['launch.py', f'--config={a.config}', *rest]
-  launch.reset_flags()
-  sys.argv = argv
-  launch.FLAGS(argv)
-  config = launch.FLAGS.config
-  exp = Experiment(config, a.workdir, need_source=False)
-  ckpts = exp.checkpoints()
-  state, step = exp.restore(ckpts, required=True)
-  ckpts.close()
+  config = launch.load_config(['launch.py', f'--config={a.config}', *rest])
+  exp, state, step = Experiment.load_trained(config, a.workdir)
   n_dev = exp.mesh.devices.size
   batch = -(-a.per_class // n_dev) * n_dev
   accs, confs = [], []

@@ -51,15 +51,9 @@ def main():
   import launch  # pylint: disable=g-import-not-at-top
   from gan_jax import inference  # pylint: disable=g-import-not-at-top
   from gan_jax.experiment import Experiment  # pylint: disable=g-import-not-at-top
-  argv = ['launch.py', f'--config={a.config}', f'--config.eval.num_samples={a.num_samples}', *rest]
-  launch.reset_flags()
-  sys.argv = argv
-  launch.FLAGS(argv)
-  config = launch.FLAGS.config
-  exp = Experiment(config, a.workdir, need_source=False)
-  ckpts = exp.checkpoints()
-  state, step = exp.restore(ckpts, required=True)
-  ckpts.close()
+  config = launch.load_config(['launch.py', f'--config={a.config}',
+                                f'--config.eval.num_samples={a.num_samples}', *rest])
+  exp, state, step = Experiment.load_trained(config, a.workdir)
   cal = calibration(config.data.image_size)
   res = inference.evaluate(config, exp.method, state, exp.mesh)
   print('classifier calibration:')

@@ -85,6 +85,18 @@ class Experiment:
   def checkpoints(self) -> Checkpoints:
     return Checkpoints(self._path('checkpoints'), self.config.train.keep_checkpoints)
 
+  @classmethod
+  def load_trained(cls, config, workdir: str, step=None):
+    """(experiment, state, step) of a workdir's newest (or given) checkpoint."""
+    exp = cls(config, workdir, need_source=False)
+    exp.check_workdir_config()
+    checkpoints = exp.checkpoints()
+    try:
+      state, restored = exp.restore(checkpoints, step=step, required=True)
+    finally:
+      checkpoints.close()
+    return exp, state, restored
+
   def restore(self, checkpoints: Checkpoints, step=None, required=False):
     """(state, step): the newest readable checkpoint, else a fresh state at step 0."""
     template = self.fresh_state()

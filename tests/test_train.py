@@ -5,7 +5,6 @@ import glob
 import json
 import os
 import shutil
-import sys
 
 import jax
 import numpy as np
@@ -23,26 +22,16 @@ def leaves(tree):
   return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(tree))]
 
 
-def parse_flags(argv):
+def load_config(*args):
   import launch  # pylint: disable=g-import-not-at-top
-  launch.reset_flags()
-  saved, sys.argv = sys.argv, argv
-  try:
-    launch.FLAGS(argv)
-  finally:
-    sys.argv = saved
+  return launch.load_config(['launch.py', *args])
 
 
 def load_state(config_arg, workdir, *overrides):
-  """The state of the newest checkpoint in workdir, through the same code as --mode=eval."""
-  import launch  # pylint: disable=g-import-not-at-top
-  parse_flags(['launch.py', f'--config={config_arg}', *overrides])
-  exp = Experiment(launch.FLAGS.config, workdir, need_source=False)
-  ckpts = exp.checkpoints()
-  try:
-    return exp.restore(ckpts, required=True)
-  finally:
-    ckpts.close()
+  """(state, step) of the newest checkpoint in workdir, through the code --mode=eval uses."""
+  _, state, step = Experiment.load_trained(load_config(f'--config={config_arg}', *overrides),
+                                           workdir)
+  return state, step
 
 
 @pytest.mark.parametrize('name', EXPERIMENTS)
@@ -136,12 +125,10 @@ def test_resume_is_bitwise_exact(launch, tmp_path):
 
 
 def test_device_count_invariance(tmp_path):
-  import launch  # pylint: disable=g-import-not-at-top
   from gan_jax import train  # pylint: disable=g-import-not-at-top
   assert jax.device_count() == 4
-  parse_flags(['launch.py', f'--config={experiment("dcgan_mnist.py")}:digits,smoke',
-               '--config.train.num_steps=5'])
-  config = launch.FLAGS.config
+  config = load_config(f'--config={experiment("dcgan_mnist.py")}:digits,smoke',
+                       '--config.train.num_steps=5')
   one = train.train_and_evaluate(config, str(tmp_path / 'one'), devices=jax.devices()[:1])
   four = train.train_and_evaluate(config, str(tmp_path / 'four'), devices=jax.devices())
   for x, y in zip(leaves(one), leaves(four)):
