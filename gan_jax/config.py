@@ -224,13 +224,20 @@ def _flatten(d, prefix=''):
 
 
 def config_differences(saved: Dict, current: Dict) -> Dict[str, Tuple]:
-  """Fields that differ between two resolved configs, run-control fields excluded."""
+  """Fields that differ between two resolved configs, run-control fields excluded.
+
+  A field the saved config lacks (written before the field existed) counts as
+  equal when the current value is the base default, which keeps old behaviour.
+  """
   a, b = _flatten(saved), _flatten(current)
+  defaults = _flatten(to_dict(base_config()))
   diffs = {}
   for key in sorted(set(a) | set(b)):
     if key.startswith(RUN_CONTROL_PREFIXES):
       continue
     va, vb = a.get(key, '<absent>'), b.get(key, '<absent>')
+    if va == '<absent>' and key in defaults:
+      va = defaults[key]
     if isinstance(va, list):
       va = tuple(va)
     if isinstance(vb, list):

@@ -85,3 +85,14 @@ def test_sample_label_on_unconditional_model(launch, tmp_path):
   code, _, err = launch(f'--config={SMOKE}', f'--workdir={wd}', '--mode=sample', '--label=3',
                         f'--output={tmp_path}/o')
   assert_one_line_error(code, err, '--label=3 given, but this model is unconditional')
+
+
+def test_config_fields_added_later_keep_old_workdirs_compatible():
+  from gan_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  current = config_lib.to_dict(config_lib.base_config())
+  saved = config_lib.to_dict(config_lib.base_config())
+  del saved['augment']                     # a run written before DiffAugment existed
+  del saved['loss']['r1_gamma']
+  assert config_lib.config_differences(saved, current) == {}
+  current['loss']['r1_gamma'] = 1.0        # but a new field set away from its default differs
+  assert config_lib.config_differences(saved, current) == {'loss.r1_gamma': (0.0, 1.0)}
