@@ -15,7 +15,7 @@ from gan_jax.logs import read_metrics
 from gan_jax.sweep import POINT_FILE, steps_done
 
 # Metrics whose smaller values are better; everything else: larger is better.
-_LOWER_IS_BETTER = ('loss', 'fid', 'kid', 'l1', 'norm', 'penalty', 'r1')
+_LOWER_IS_BETTER = ('loss', 'fid', 'fd', 'kid', 'l1', 'norm', 'penalty', 'r1')
 
 
 def lower_is_better(name: str) -> bool:

@@ -40,3 +40,13 @@ def test_metric_reports_real_ceiling_for_rgb_samples():
   out = METRICS.get('digits_score')(real_rgb)
   assert np.isclose(out['digits_confident'], out['digits_real_confident'])
   assert np.isclose(out['digits_confident_vs_real'], 1.0)
+
+
+def test_digits_frechet_distance_orders_real_and_junk():
+  fd = METRICS.get('digits_fd')
+  real = dc.real_test_images(16, 1)  # held-out digits against all digits
+  noise = np.random.default_rng(0).uniform(-1, 1, (297, 16, 16, 1))
+  ones = real[digits_arrays('test')[1] == 1]  # one class only: mode collapse
+  d_real, d_noise, d_ones = (fd(x)['digits_fd'] for x in (real, noise, ones))
+  # Held-out real digits score 1.8; noise and a single class both about 59.
+  assert d_real < 0.1 * min(d_noise, d_ones)

@@ -29,12 +29,13 @@ NUM_CLASSES = 10
 class DigitsNet(nn.Module):
 
   @nn.compact
-  def __call__(self, x):  # x: (B, 8, 8, 1) in [0, 1]
+  def __call__(self, x, features=False):  # x: (B, 8, 8, 1) in [0, 1]
     x = nn.relu(nn.Conv(32, (3, 3))(x))
     x = nn.relu(nn.Conv(64, (3, 3), strides=(2, 2))(x))
     x = x.reshape((x.shape[0], -1))
     x = nn.relu(nn.Dense(128)(x))
-    return nn.Dense(NUM_CLASSES)(x)
+    logits = nn.Dense(NUM_CLASSES)(x)
+    return x if features else logits
 
 
 def to_8x8(images) -> jnp.ndarray:
@@ -142,6 +143,16 @@ def load_params():
 @jax.jit
 def _probs(params, x8):
   return jax.nn.softmax(DigitsNet().apply({'params': params}, x8))
+
+
+@jax.jit
+def _features(params, x8):
+  return DigitsNet().apply({'params': params}, x8, features=True)
+
+
+def predict_features(images) -> np.ndarray:
+  """The 128-d penultimate features, for Frechet distances in the classifier's space."""
+  return np.asarray(_features(load_params(), to_8x8(images)))
 
 
 def predict_probs(images) -> np.ndarray:
