@@ -8,13 +8,8 @@ projection discriminator.
 Options: digits (embedded digits, 10 classes), smoke (seconds).
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sngan_cifar10 import sngan_settings  # noqa: E402  pylint: disable=g-import-not-at-top
-
-from gan_jax import config as config_lib  # noqa: E402
+from experiments.sngan_cifar10 import sngan_settings
+from gan_jax import config as config_lib
 
 
 def get_config(arg=None):

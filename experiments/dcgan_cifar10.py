@@ -4,13 +4,8 @@
 Options: digits (embedded digits in place of CIFAR-10), smoke (seconds).
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dcgan_mnist import dcgan_paper_settings  # noqa: E402  pylint: disable=g-import-not-at-top
-
-from gan_jax import config as config_lib  # noqa: E402
+from experiments.dcgan_mnist import dcgan_paper_settings
+from gan_jax import config as config_lib
 
 
 def get_config(arg=None):

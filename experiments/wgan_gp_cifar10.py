@@ -4,14 +4,9 @@
 Options: digits (embedded digits), smoke (seconds).
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dcgan_mnist import dcgan_paper_settings  # noqa: E402  pylint: disable=g-import-not-at-top
-
-from gan_jax import config as config_lib  # noqa: E402
-from gan_jax import sweep  # noqa: E402
+from experiments.dcgan_mnist import dcgan_paper_settings
+from gan_jax import config as config_lib
+from gan_jax import sweep
 
 
 def get_config(arg=None):

@@ -7,13 +7,8 @@ Not reproduced: the paper's 100 critic iterations for the first 25 generator
 iterations and every 500th (alg. 1 uses n_critic = 5 throughout, as here).
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dcgan_mnist import dcgan_paper_settings  # noqa: E402  pylint: disable=g-import-not-at-top
-
-from gan_jax import config as config_lib  # noqa: E402
+from experiments.dcgan_mnist import dcgan_paper_settings
+from gan_jax import config as config_lib
 
 
 def get_config(arg=None):
