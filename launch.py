@@ -21,7 +21,8 @@ config_flags.DEFINE_config_file('config', None, 'experiment file[:options], e.g.
 flags.DEFINE_string('workdir', None, 'run folder: checkpoints, logs, samples')
 flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample', 'report'],
                   'what to do; report: table of a sweep workdir')
-flags.DEFINE_string('checkpoint', 'latest', "eval/sample: 'latest' or a step number")
+flags.DEFINE_string('checkpoint', 'latest',
+                    "eval/sample: 'latest', 'best' (best config.eval.main_metric) or a step number")
 flags.DEFINE_integer('num_samples', 64, 'sample: how many PNGs')
 flags.DEFINE_string('output', None, 'sample: output folder')
 flags.DEFINE_integer('label', None, 'sample: class of a class-conditional model')
@@ -69,14 +70,19 @@ def _main() -> int:
     train.train_and_evaluate(config, FLAGS.workdir)
     return 0
   step = None
-  if FLAGS.checkpoint != 'latest':
+  if FLAGS.checkpoint not in ('latest', 'best'):
     if not FLAGS.checkpoint.isdigit():
-      raise UserError(f"--checkpoint={FLAGS.checkpoint!r}; allowed: 'latest' or a step number")
+      raise UserError(f"--checkpoint={FLAGS.checkpoint!r}; allowed: 'latest', 'best' or a "
+                      'step number')
     step = int(FLAGS.checkpoint)
-  exp, state, restored = Experiment.load_trained(config, FLAGS.workdir, step)
+  exp, state, restored = Experiment.load_trained(config, FLAGS.workdir, step,
+                                                 best=FLAGS.checkpoint == 'best')
   if mode == 'eval':
-    results = inference.evaluate(config, exp.method, state, exp.mesh, progress=True)
-    print(json.dumps({'step': restored, **results}))
+    results, protocol = inference.evaluate(config, exp.method, state, exp.mesh, progress=True)
+    out = {'step': restored, 'checkpoint': FLAGS.checkpoint, **results}
+    if protocol:
+      out['protocol'] = protocol
+    print(json.dumps(out))
   elif mode == 'sample':
     if not FLAGS.output:
       raise UserError('--output=DIR is required for --mode=sample')

@@ -55,7 +55,7 @@ def main():
                                 f'--config.eval.num_samples={a.num_samples}', *rest])
   exp, state, step = Experiment.load_trained(config, a.workdir)
   cal = calibration(config.data.image_size)
-  res = inference.evaluate(config, exp.method, state, exp.mesh)
+  res, _ = inference.evaluate(config, exp.method, state, exp.mesh)
   print('classifier calibration:')
   for k, v in cal.items():
     print(f'  {k:<42} {v:.3f}')

@@ -55,7 +55,7 @@ def run(dataset, overrides, steps, seed, workdir):
   with contextlib.redirect_stdout(io.StringIO()):
     state = train.train_and_evaluate(c, workdir)
   exp = Experiment(c, workdir, need_source=False)
-  r = inference.evaluate(c, exp.method, state, exp.mesh)
+  r, _ = inference.evaluate(c, exp.method, state, exp.mesh)
   return r[f'{dataset}_modes'], r[f'{dataset}_high_quality']
 
 

@@ -15,7 +15,7 @@ def get_config(arg=None):
   c.data.source = 'tfds:cifar10'
   c.data.image_size = 32
   c.data.channels = 3
-  c.eval.metrics = ()              # FID/IS arrive with the evaluation work
+  config_lib.apply_inception_eval(c, 10000, 'test', every=5000)  # StudioGAN: 10k vs 10k test
   # about 77 epochs of the 50,000 training images
   config_lib.set_schedule(c, 30000, log_every=200, checkpoint_every=2000)
   config_lib.apply_options(c, opts, digits_steps=5000)

@@ -16,7 +16,8 @@ def dcgan_paper_settings(c):
   c.model.discriminator = 'dcgan'
   c.model.z_dim = 100              # sec. 4, fig. 1: 100-d uniform z (we use N(0, 1), as most ports)
   c.model.init_std = 0.02          # sec. 4: weights from N(0, 0.02)
-  c.model.batchnorm = True         # sec. 3: batchnorm in G and D (not G output, D input)
+  c.model.g_batchnorm = True       # sec. 3: batchnorm in G and D (not G output, D input)
+  c.model.d_batchnorm = True
   c.model.leaky_slope = 0.2        # sec. 4: LeakyReLU slope 0.2 in D; ReLU in G (model code)
   c.model.g_width = 64
   c.model.d_width = 64

@@ -20,7 +20,7 @@ def sngan_settings(c):
     o.name, o.lr, o.b1, o.b2 = 'adam', 2e-4, 0.0, 0.9  # setting (C): alpha 2e-4, beta1 0, beta2 0.9
     o.schedule = 'linear'          # Mimicry: linear decay to 0 over the run
   c.train.batch_size = 64          # sec. 4: batch 64
-  c.eval.metrics = ()              # FID/IS arrive with the evaluation work
+  config_lib.apply_inception_eval(c, 50000, 'train', every=10000)  # Mimicry: 50k vs 50k train
   config_lib.set_schedule(c, 100000, log_every=200, checkpoint_every=5000)  # Mimicry: 100k G steps
 
 

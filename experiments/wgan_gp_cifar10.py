@@ -23,7 +23,7 @@ def get_config(arg=None):
   for o in (c.optim.g, c.optim.d):
     o.name, o.lr, o.b1, o.b2 = 'adam', 1e-4, 0.0, 0.9  # alg. 1: alpha 1e-4, beta1 0, beta2 0.9
   c.train.batch_size = 64          # alg. 1: m = 64
-  c.eval.metrics = ()              # FID/IS arrive with the evaluation work
+  config_lib.apply_inception_eval(c, 50000, 'train', every=10000)  # Mimicry: 50k vs 50k train
   config_lib.set_schedule(c, 100000, log_every=200, checkpoint_every=5000)  # G iterations
   config_lib.apply_options(c, opts, digits_steps=5000)
   return c

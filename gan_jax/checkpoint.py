@@ -6,6 +6,8 @@ from the newest step: an unreadable checkpoint is skipped with a warning naming
 its step, so a crash during a write costs at most one checkpoint interval.
 """
 
+import json
+import math
 import os
 import time
 
@@ -19,10 +21,10 @@ from gan_jax.errors import UserError, warn
 
 class Checkpoints:
 
-  def __init__(self, directory: str, keep: int):
+  def __init__(self, directory: str, keep: int, asynchronous: bool = True):
     self.directory = os.path.abspath(directory)
     options = ocp.CheckpointManagerOptions(
-        max_to_keep=keep, create=True, enable_async_checkpointing=True,
+        max_to_keep=keep, create=True, enable_async_checkpointing=asynchronous,
         cleanup_tmp_directories=True)
     self.manager = ocp.CheckpointManager(self.directory, options=options)
 
@@ -85,3 +87,57 @@ class Checkpoints:
              'trying the previous one')
     raise UserError(f'no readable checkpoint in {self.directory} ({"; ".join(errors)}). '
                     'If the config changed since these were written, use a new --workdir')
+
+
+class BestCheckpoint:
+  """The state with the best main metric so far, in <workdir>/checkpoints_best
+  (orbax, one kept), described by <workdir>/best_checkpoint.json."""
+
+  def __init__(self, workdir: str, metric: str, mode: str, enabled_writes: bool = True):
+    self.metric, self.mode, self.writes = metric, mode, enabled_writes
+    self.info_path = os.path.join(workdir, 'best_checkpoint.json')
+    # Synchronous: two async managers committing the same step number at once
+    # deadlock orbax's multi-process barriers (seen with 2 processes).
+    self.checkpoints = Checkpoints(os.path.join(workdir, 'checkpoints_best'), keep=1,
+                                   asynchronous=False)
+    self.best = None
+    if os.path.exists(self.info_path):
+      try:
+        with open(self.info_path) as f:
+          self.best = json.load(f)
+      except (OSError, ValueError):
+        warn(f'{self.info_path} is unreadable; the next evaluation starts a new best')
+    self._warned = False
+
+  def _better(self, value: float) -> bool:
+    if value is None or not math.isfinite(value):
+      return False
+    if self.best is None or self.best.get('metric') != self.metric:
+      return True
+    return value > self.best['value'] if self.mode == 'max' else value < self.best['value']
+
+  def offer(self, step: int, results: dict, state) -> bool:
+    """Saves `state` if results[metric] beats the best so far; returns whether it did."""
+    if self.metric not in results:
+      if not self._warned:
+        warn(f'config.eval.main_metric={self.metric!r} is not among the evaluation results '
+             f'({sorted(results)}); no best checkpoint is kept')
+        self._warned = True
+      return False
+    value = float(results[self.metric])
+    if not self._better(value):
+      return False
+    for old in self.checkpoints.steps():  # one best: drop the previous before writing
+      if old != step:
+        self.checkpoints.manager.delete(old)
+    self.checkpoints.save(step, state)
+    self.best = {'step': step, 'metric': self.metric, 'value': value, 'mode': self.mode}
+    if self.writes:
+      tmp = self.info_path + '.tmp'
+      with open(tmp, 'w') as f:
+        json.dump(self.best, f)
+      os.replace(tmp, self.info_path)
+    return True
+
+  def close(self) -> None:
+    self.checkpoints.close()

@@ -41,6 +41,7 @@ def base_config() -> ml_collections.ConfigDict:
       init_std=0.02,        # N(0, init_std) weight init; 0 = Flax default init
       g_batchnorm=True,     # BatchNorm in G (DCGAN, SNGAN; conditional BN if conditional)
       d_batchnorm=True,     # BatchNorm in D (DCGAN); off for gradient penalties
+      mlp_batchnorm=False,  # MLP models: DCGAN-style BatchNorm in G and D (toy 2-D studies)
       spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
       conditional=False,    # class-conditional G and D (needs a labelled source)
       depth=1,              # MLP: hidden layers
@@ -86,8 +87,20 @@ def base_config() -> ml_collections.ConfigDict:
       num_samples=1000,
       batch_size=250,
       every=0,              # evaluate every N steps during training; 0 = off
-      main_metric='digits_confident',  # ranks sweep points in --mode=report
+      main_metric='digits_confident',  # ranks sweep points, picks the best checkpoint;
+                            # 'fid', 'is', 'kid', 'precision', 'recall' expand to the
+                            # protocol name the results carry (fid10k_train, ...)
       main_mode='max',      # 'max' or 'min': which way main_metric is better
+      keep_best=True,       # keep the checkpoint with the best main_metric in checkpoints_best/
+      # Inception metrics (fid, is, kid, pr):
+      inception_weights='',  # pt_inception-2015-12-05-6726825d.pth or its .npz conversion
+                             # (or $GAN_JAX_INCEPTION_WEIGHTS)
+      resize='bilinear',    # to 299: 'bilinear' (pytorch-fid) or 'pil_bicubic' (clean-fid)
+      reference_split='',   # real split the samples are compared with; '' = data.split
+      reference_samples=50000,  # at most this many real images in the reference statistics
+      cache_dir='',         # reference statistics cache; '' = $GAN_JAX_CACHE/reference_stats
+      kid_subsets=100,      # torch-fidelity's defaults
+      kid_subset_size=1000,
   ))
   return c
 
@@ -101,8 +114,25 @@ def parse_arg(arg, allowed: Iterable[str]) -> Tuple[str, ...]:
   return opts
 
 
+def apply_inception_eval(c: ml_collections.ConfigDict, num_samples: int, reference_split: str,
+                         every: int) -> None:
+  """FID (the main metric, lower is better), IS and KID of num_samples samples
+  against reference_split, every N steps and at the end."""
+  c.eval.metrics = ('fid', 'is', 'kid')
+  c.eval.main_metric, c.eval.main_mode = 'fid', 'min'
+  c.eval.num_samples = num_samples
+  c.eval.reference_split = reference_split
+  c.eval.every = every
+
+
 def apply_smoke(c: ml_collections.ConfigDict) -> None:
-  """Shrinks a config to a run of seconds (tests, debugging)."""
+  """Shrinks a config to a run of seconds (tests, debugging). Smoke runs leave
+  out the Inception metrics, which need the (downloaded) weight file."""
+  from gan_jax.metrics import INCEPTION_METRICS  # pylint: disable=g-import-not-at-top
+  if any(m in INCEPTION_METRICS for m in c.eval.metrics):
+    c.eval.metrics = tuple(m for m in c.eval.metrics if m not in INCEPTION_METRICS)
+    c.eval.main_metric, c.eval.main_mode = 'digits_confident', 'max'
+    c.eval.every = 0
   c.train.n_critic = min(c.train.n_critic, 2)
   c.model.g_width = min(c.model.g_width, 8)
   c.model.d_width = min(c.model.d_width, 8)
@@ -125,6 +155,9 @@ def apply_digits(c: ml_collections.ConfigDict) -> None:
   c.data.channels = 1
   c.data.split = 'train'
   c.eval.metrics = ('digits_score',)
+  c.eval.main_metric, c.eval.main_mode = 'digits_confident', 'max'
+  c.eval.reference_split = ''
+  c.eval.num_samples = 1000
 
 
 def set_schedule(c: ml_collections.ConfigDict, num_steps: int, log_every: int,
@@ -148,7 +181,8 @@ def apply_options(c: ml_collections.ConfigDict, opts, digits_steps: int) -> None
 _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n_critic',
                   'loss.r1_every', 'model.depth',
                   'train.num_steps', 'train.log_every', 'train.keep_checkpoints',
-                  'eval.num_samples', 'eval.batch_size')
+                  'eval.num_samples', 'eval.batch_size', 'eval.reference_samples',
+                  'eval.kid_subsets', 'eval.kid_subset_size')
 _NON_NEGATIVE = ('data.num_classes', 'loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
                  'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every', 'train.sample_every',
                  'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std')
@@ -175,6 +209,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
     raise UserError(f'config.loss.label_smoothing={c.loss.label_smoothing}; allowed: [0, 1)')
   if not 0 <= c.ema.decay < 1:
     raise UserError(f'config.ema.decay={c.ema.decay}; allowed: [0, 1)')
+  from gan_jax.metrics.inception import RESIZE_MODES  # pylint: disable=g-import-not-at-top
+  if c.eval.resize not in RESIZE_MODES:
+    raise UserError(f'config.eval.resize={c.eval.resize!r}; allowed: {RESIZE_MODES}')
   if c.eval.main_mode not in ('max', 'min'):
     raise UserError(f"config.eval.main_mode={c.eval.main_mode!r}; allowed: 'max', 'min'")
   grid = c.train.sample_grid

@@ -82,15 +82,20 @@ class Experiment:
     state = self.method.init(jax.random.PRNGKey(self.config.seed))
     return parallel.replicate(state, self.mesh)
 
-  def checkpoints(self) -> Checkpoints:
+  def checkpoints(self, best: bool = False) -> Checkpoints:
+    if best:  # written by checkpoint.BestCheckpoint
+      return Checkpoints(self._path('checkpoints_best'), 1)
     return Checkpoints(self._path('checkpoints'), self.config.train.keep_checkpoints)
 
   @classmethod
-  def load_trained(cls, config, workdir: str, step=None):
-    """(experiment, state, step) of a workdir's newest (or given) checkpoint."""
+  def load_trained(cls, config, workdir: str, step=None, best: bool = False):
+    """(experiment, state, step) of a workdir's newest (or given, or best) checkpoint."""
     exp = cls(config, workdir, need_source=False)
     exp.check_workdir_config()
-    checkpoints = exp.checkpoints()
+    if best and not os.path.isdir(exp._path('checkpoints_best')):
+      raise UserError(f'--checkpoint=best: {workdir} has no checkpoints_best/ (it is written '
+                      'when config.eval.every > 0 and config.eval.main_metric is evaluated)')
+    checkpoints = exp.checkpoints(best)
     try:
       state, restored = exp.restore(checkpoints, step=step, required=True)
     finally:

@@ -12,7 +12,7 @@ import numpy as np
 from gan_jax import images as images_lib
 from gan_jax import parallel
 from gan_jax.errors import UserError
-from gan_jax.metrics import METRICS
+from gan_jax.metrics import METRICS, EvalContext
 
 
 def make_generate_fn(method, mesh):
@@ -42,15 +42,19 @@ def generate_images(method, state, mesh, num, batch_size, rng, labels=None, gene
   return np.concatenate(out)
 
 
-def evaluate(config, method, state, mesh, progress=False, generate_fn=None) -> dict:
-  """Every metric in config.eval.metrics on config.eval.num_samples samples."""
+def evaluate(config, method, state, mesh, progress=False, generate_fn=None):
+  """(results, protocol): every metric in config.eval.metrics on
+  config.eval.num_samples samples; protocol describes the Inception metrics'
+  measurement (None when none ran)."""
+  ctx = EvalContext(config, mesh, progress)
+  ctx.check_ready()
   rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0xE7A1)
   samples = generate_images(method, state, mesh, config.eval.num_samples, config.eval.batch_size,
                             rng, generate_fn=generate_fn, progress=progress)
   results = {'eval_num_samples': int(config.eval.num_samples)}
   for name in config.eval.metrics:
-    results.update(METRICS.get(name)(samples))
-  return results
+    results.update(METRICS.get(name)(samples, ctx))
+  return results, ctx.protocol(len(samples))
 
 
 def count_params(tree) -> int:

@@ -12,6 +12,7 @@ import os
 
 from gan_jax.errors import UserError
 from gan_jax.logs import read_metrics
+from gan_jax.metrics.feature_metrics import resolve_main_metric
 from gan_jax.sweep import POINT_FILE, steps_done
 
 # Metrics whose smaller values are better; everything else: larger is better.
@@ -38,8 +39,10 @@ def collect(workdir: str):
     main_metric, main_mode = '', 'max'
     if os.path.exists(os.path.join(run, 'config.json')):
       with open(os.path.join(run, 'config.json')) as f:
-        ev = json.load(f).get('eval', {})
-      main_metric, main_mode = ev.get('main_metric', ''), ev.get('main_mode', 'max')
+        saved = json.load(f)
+      ev = saved.get('eval', {})
+      main_metric = resolve_main_metric(ev, saved.get('data', {}))
+      main_mode = ev.get('main_mode', 'max')
     metrics = read_metrics(run)
     final, best = {}, {}
     for r in metrics:

@@ -10,6 +10,7 @@ states, batch statistics, EMA, step, RNG); batches and noise are functions of
 ends bitwise equal (on CPU) to an uninterrupted one.
 """
 
+import json
 import os
 import signal
 
@@ -18,9 +19,12 @@ import numpy as np
 
 from gan_jax import images as images_lib
 from gan_jax import inference, logs, parallel
+from gan_jax.checkpoint import BestCheckpoint
 from gan_jax.data import Batches, Prefetcher
 from gan_jax.errors import UserError
 from gan_jax.experiment import Experiment
+from gan_jax.metrics import EvalContext
+from gan_jax.metrics.feature_metrics import resolve_main_metric
 
 
 class TrainingDiverged(UserError):
@@ -75,6 +79,8 @@ def train_and_evaluate(config, workdir: str, devices=None):
   """
   exp = Experiment(config, workdir, need_source=True, devices=devices)
   exp.check_workdir_config()
+  if config.eval.every:  # a missing Inception weight file fails now, not at the first eval
+    EvalContext(config, exp.mesh).check_ready()
   method, mesh, tc = exp.method, exp.mesh, config.train
   checkpoints = exp.checkpoints()
   state, start = exp.restore(checkpoints)
@@ -86,6 +92,10 @@ def train_and_evaluate(config, workdir: str, devices=None):
     exp.write_run_files()
     os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
   log = logs.MetricLog(workdir, resume_step=start, enabled=main)
+  best = None
+  if config.eval.every and config.eval.keep_best:
+    main_metric = resolve_main_metric(config.eval.to_dict(), config.data.to_dict())
+    best = BestCheckpoint(workdir, main_metric, config.eval.main_mode, enabled_writes=main)
 
   step_fn = jax.jit(method.train_step,
                     in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
@@ -93,7 +103,9 @@ def train_and_evaluate(config, workdir: str, devices=None):
                     donate_argnums=(0,))
   grid_fn = jax.jit(method.generate)
   grid_inputs = parallel.replicate(inference.fixed_grid_inputs(method, config), mesh)
-  eval_gen_fn = inference.make_generate_fn(method, mesh) if config.eval.every else None
+  eval_gen_fn = None
+  if config.eval.every:
+    eval_gen_fn = inference.make_generate_fn(method, mesh)
 
   per_step = getattr(method, 'batches_per_step', 1)
   batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip,
@@ -101,6 +113,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
   prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch)
   progress = logs.Progress(start, tc.num_steps)
   pending, since_log = [], []
+  printed_protocol = False
   last_good_checkpoint = start
 
   def due(every, step):
@@ -139,10 +152,17 @@ def train_and_evaluate(config, workdir: str, devices=None):
           if main:
             progress.print(done, row)
         if eval_now:
-          results = inference.evaluate(config, method, state, mesh, generate_fn=eval_gen_fn)
+          results, protocol = inference.evaluate(config, method, state, mesh,
+                                                 generate_fn=eval_gen_fn)
           row.update(results)
           if main:
+            if protocol and not printed_protocol:
+              print(f'evaluation protocol: {json.dumps(protocol)}', flush=True)
+              printed_protocol = True
             print(f'eval at step {done}: {results}', flush=True)
+          if best is not None and best.offer(done, results, state) and main:
+            print(f'best {best.metric} so far: {best.best["value"]:.6g} at step {done} '
+                  f'(saved in checkpoints_best/)', flush=True)
         if row:
           log.write(done, row)
         if sample_now:
@@ -159,5 +179,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
   finally:
     prefetch.close()
     checkpoints.close()
+    if best is not None:
+      best.close()
     log.close()
   return state

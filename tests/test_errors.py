@@ -26,7 +26,8 @@ def assert_one_line_error(code, err, *fragments):
     ('--config.method=wgan_xx', ["unknown method 'wgan_xx'", 'known: gan']),
     ('--config.model.generator=resnet', ["unknown generator 'resnet'", 'dcgan, mlp']),
     ('--config.loss.adversarial=bce', ["unknown adversarial loss 'bce'", 'hinge']),
-    ('--config.eval.metrics=("fid",)', ["unknown metric 'fid'", 'digits_score']),
+    ('--config.eval.metrics=("fid50k",)', ["unknown metric 'fid50k'", 'digits_score, fid']),
+    ('--config.eval.resize=bicubic', ["config.eval.resize='bicubic'", 'pil_bicubic']),
     ('--config.data.source=hf:mnist', ["unknown data source kind 'hf'", 'embedded, folder, tfds']),
     ('--config.data.image_size=28', ['data.image_size=28', '8, 16, 32, 64']),
     ('--config.data.channels=4', ['config.data.channels=4', 'allowed: 1, 3 (images)']),
@@ -96,3 +97,13 @@ def test_config_fields_added_later_keep_old_workdirs_compatible():
   assert config_lib.config_differences(saved, current) == {}
   current['loss']['r1_gamma'] = 1.0        # but a new field set away from its default differs
   assert config_lib.config_differences(saved, current) == {'loss.r1_gamma': (0.0, 1.0)}
+
+
+def test_missing_inception_weights_fail_before_training(launch, tmp_path):
+  workdir = tmp_path / 'run'
+  code, _, err = launch(f'--config={experiment("dcgan_mnist.py")}:digits,smoke',
+                        f'--workdir={workdir}', "--config.eval.metrics=('fid',)",
+                        '--config.eval.every=2', f'--config.eval.inception_weights={tmp_path}/no.pth')
+  assert code == 2
+  assert 'no.pth' in err and 'no such file' in err and 'pt_inception-2015-12-05' in err
+  assert not workdir.exists()

@@ -12,8 +12,11 @@ from gan_jax.models import DISCRIMINATORS, GENERATORS
 
 
 def model_cfg(**kw):
-  c = dict(z_dim=100, g_width=64, d_width=64, leaky_slope=0.2, init_std=0.02, g_batchnorm=True,
-           d_batchnorm=True, spectral_norm=False, conditional=False, depth=1, tanh_output=True)
+  from gan_jax.config import base_config  # pylint: disable=g-import-not-at-top
+  c = base_config().model.to_dict()  # every field a model factory may read
+  c.update(dict(z_dim=100, g_width=64, d_width=64, leaky_slope=0.2, init_std=0.02,
+                g_batchnorm=True, d_batchnorm=True, spectral_norm=False, conditional=False,
+                depth=1, tanh_output=True))
   c.update(kw)
   return ml_collections.ConfigDict(c)
 

@@ -34,12 +34,28 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
 
 
 def inception_score(probs, splits: int = 10):
-  """(mean, std) over splits of exp(E_x KL(p(y|x) || p(y)))."""
+  """(mean, std) over splits of exp(E_x KL(p(y|x) || p(y))), from class probabilities."""
   p = np.asarray(probs, np.float64)
-  scores = []
-  for part in np.array_split(p, splits):
-    py = part.mean(axis=0, keepdims=True)
-    kl = np.sum(part * (np.log(part + 1e-12) - np.log(py + 1e-12)), axis=1)
+  return _split_scores(p, np.log(np.maximum(p, 1e-300)), splits)
+
+
+def inception_score_from_logits(logits, splits: int = 10, seed=2020):
+  """IS as torch-fidelity computes it: rows shuffled by RandomState(seed) (None: no
+  shuffle), float64 softmax, split i = rows [i N // splits, (i + 1) N // splits)."""
+  z = np.asarray(logits, np.float64)
+  if seed is not None:
+    z = z[np.random.RandomState(seed).permutation(len(z))]
+  log_p = z - z.max(axis=1, keepdims=True)
+  log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+  return _split_scores(np.exp(log_p), log_p, splits)
+
+
+def _split_scores(p, log_p, splits):
+  n, scores = len(p), []
+  for i in range(splits):
+    part, log_part = p[i * n // splits:(i + 1) * n // splits], log_p[i * n // splits:(i + 1) * n // splits]
+    log_py = np.log(part.mean(axis=0, keepdims=True))
+    kl = np.sum(np.where(part > 0, part * (log_part - log_py), 0.0), axis=1)
     scores.append(np.exp(kl.mean()))
   return float(np.mean(scores)), float(np.std(scores))
 
@@ -56,31 +72,52 @@ def mmd2_unbiased(x, y) -> float:
                + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * kxy.mean())
 
 
-def kernel_inception_distance(real, fake, subsets: int = 100, subset_size: int = 1000,
-                              seed: int = 0):
-  """(mean, std) of unbiased MMD^2 over random subsets, as torch-fidelity's KID."""
-  real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+def kernel_inception_distance(fake, real, subsets: int = 100, subset_size: int = 1000,
+                              seed: int = 2020):
+  """(mean, std) of unbiased MMD^2 over random subsets, drawn as torch-fidelity draws
+  them (RandomState(seed); each subset: fake rows, then real rows, without
+  replacement), so equal features give torch-fidelity's number."""
+  fake, real = np.asarray(fake, np.float64), np.asarray(real, np.float64)
   size = min(subset_size, len(real), len(fake))
-  rng = np.random.default_rng(seed)
-  vals = [mmd2_unbiased(real[rng.choice(len(real), size, replace=False)],
-                        fake[rng.choice(len(fake), size, replace=False)])
-          for _ in range(subsets)]
+  rng = np.random.RandomState(seed)
+  vals = []
+  for _ in range(subsets):
+    f = fake[rng.choice(len(fake), size, replace=False)]
+    r = real[rng.choice(len(real), size, replace=False)]
+    vals.append(mmd2_unbiased(f, r))
   return float(np.mean(vals)), float(np.std(vals))
 
 
+def _pairwise_distances(a, b, chunk=2048):
+  """Euclidean distances (len(a), len(b)) in row chunks: |a|^2 + |b|^2 - 2ab."""
+  bb = (b * b).sum(axis=1)
+  out = np.empty((len(a), len(b)), np.float64)
+  for s in range(0, len(a), chunk):
+    x = a[s:s + chunk]
+    d2 = (x * x).sum(axis=1)[:, None] + bb[None, :] - 2.0 * x @ b.T
+    out[s:s + chunk] = np.sqrt(np.maximum(d2, 0.0))
+  return out
+
+
 def _kth_neighbour_radii(x, k):
-  d = np.sqrt(np.maximum(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1), 0))
-  return np.sort(d, axis=1)[:, k]  # column 0 is the point itself
+  radii = np.empty(len(x))
+  for s in range(0, len(x), 2048):
+    d = _pairwise_distances(x[s:s + 2048], x)
+    radii[s:s + 2048] = np.partition(d, k, axis=1)[:, k]  # column 0 is the point itself
+  return radii
 
 
 def _inside_manifold(points, ref, radii):
-  d = np.sqrt(np.maximum(((points[:, None, :] - ref[None, :, :]) ** 2).sum(-1), 0))
-  return (d <= radii[None, :]).any(axis=1)
+  inside = np.empty(len(points), bool)
+  for s in range(0, len(points), 2048):
+    inside[s:s + 2048] = (_pairwise_distances(points[s:s + 2048], ref) <= radii[None, :]).any(1)
+  return inside
 
 
 def precision_recall(real, fake, k: int = 3):
   """Improved precision and recall (Kynkaanniemi et al. 2019): the share of
-  fakes inside the real manifold (union of k-NN balls) and vice versa."""
+  fakes inside the real manifold (union of k-NN balls) and vice versa. Memory
+  is O(2048 x N) however many samples."""
   real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
   precision = _inside_manifold(fake, real, _kth_neighbour_radii(real, k)).mean()
   recall = _inside_manifold(real, fake, _kth_neighbour_radii(fake, k)).mean()

@@ -3,7 +3,9 @@ conditional GAN's (Mirza & Osindero 2014), which concatenates a one-hot label
 to G's noise and to D's input.
 
 `depth` hidden layers of `width` units with LeakyReLU; G ends in tanh (images)
-or is linear (2-D point data, `model.tanh_output=False`).
+or is linear (2-D point data, `model.tanh_output=False`). `model.mlp_batchnorm`
+adds DCGAN's BatchNorm (every hidden layer of G, D's hidden layers but the
+first), for the DCGAN recipe on 2-D data.
 """
 
 from typing import Tuple
@@ -23,16 +25,19 @@ class MLPGenerator(nn.Module):
   init_std: float = 0.0
   num_classes: int = 0      # > 0: class-conditional
   tanh_output: bool = True
+  batchnorm: bool = False
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
-    del train  # no batch norm or dropout
     init = normal_init(self.init_std)
     h = z
     if self.num_classes:
       h = jnp.concatenate([h, one_hot(labels, self.num_classes)], axis=-1)
     for _ in range(self.depth):
-      h = nn.leaky_relu(nn.Dense(self.hidden, kernel_init=init)(h), self.leaky_slope)
+      h = nn.Dense(self.hidden, kernel_init=init)(h)
+      if self.batchnorm:
+        h = _batchnorm(train)(h)
+      h = nn.leaky_relu(h, self.leaky_slope)
     size = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
     x = nn.Dense(size, kernel_init=init)(h)
     if self.tanh_output:
@@ -47,6 +52,7 @@ class MLPDiscriminator(nn.Module):
   init_std: float = 0.0
   num_classes: int = 0
   spectral_norm: bool = False
+  batchnorm: bool = False
 
   @nn.compact
   def __call__(self, x, labels=None, train: bool = True):
@@ -54,21 +60,28 @@ class MLPDiscriminator(nn.Module):
     h = x.reshape((x.shape[0], -1))
     if self.num_classes:
       h = jnp.concatenate([h, one_hot(labels, self.num_classes)], axis=-1)
-    for _ in range(self.depth):
-      h = nn.leaky_relu(sn(nn.Dense(self.hidden, kernel_init=init), h, self.spectral_norm, train),
-                        self.leaky_slope)
+    for i in range(self.depth):
+      h = sn(nn.Dense(self.hidden, kernel_init=init), h, self.spectral_norm, train)
+      if self.batchnorm and i > 0:
+        h = _batchnorm(train)(h)
+      h = nn.leaky_relu(h, self.leaky_slope)
     return sn(nn.Dense(1, kernel_init=init), h, self.spectral_norm, train)[:, 0]
+
+
+def _batchnorm(train):
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)
 
 
 @GENERATORS.register('mlp')
 def mlp_generator(cfg, info):
   return MLPGenerator(image_shape=tuple(info.image_shape), hidden=cfg.g_width, depth=cfg.depth,
                       leaky_slope=cfg.leaky_slope, init_std=cfg.init_std,
-                      num_classes=conditional_classes(cfg, info), tanh_output=cfg.tanh_output)
+                      num_classes=conditional_classes(cfg, info), tanh_output=cfg.tanh_output,
+                      batchnorm=cfg.mlp_batchnorm)
 
 
 @DISCRIMINATORS.register('mlp')
 def mlp_discriminator(cfg, info):
   return MLPDiscriminator(hidden=cfg.d_width, depth=cfg.depth, leaky_slope=cfg.leaky_slope,
                           init_std=cfg.init_std, num_classes=conditional_classes(cfg, info),
-                          spectral_norm=cfg.spectral_norm)
+                          spectral_norm=cfg.spectral_norm, batchnorm=cfg.mlp_batchnorm)
