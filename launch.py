@@ -4,6 +4,8 @@
   python launch.py --config=experiments/dcgan_mnist.py --mode=summary
   python launch.py --config=... --workdir=runs/dcgan --mode=eval
   python launch.py --config=... --workdir=runs/dcgan --mode=sample --num_samples=64 --output=out/
+  python launch.py --config=experiments/cyclegan.py --workdir=runs/h2z --mode=translate \
+      --input=photos/ --output=out/ --direction=a2b
   any config field: --config.optim.g.lr=1e-4
 
 Errors the user can fix are printed on one line (exit status 2), not as a trace.
@@ -19,12 +21,14 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'experiment file[:options], e.g. '
                                 'experiments/dcgan_mnist.py:digits', lock_config=True)
 flags.DEFINE_string('workdir', None, 'run folder: checkpoints, logs, samples')
-flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample', 'report'],
-                  'what to do; report: table of a sweep workdir')
+flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample', 'translate', 'report'],
+                  'what to do; report: table of a sweep workdir; translate: a folder of images')
 flags.DEFINE_string('checkpoint', 'latest',
                     "eval/sample: 'latest', 'best' (best config.eval.main_metric) or a step number")
 flags.DEFINE_integer('num_samples', 64, 'sample: how many PNGs')
-flags.DEFINE_string('output', None, 'sample: output folder')
+flags.DEFINE_string('output', None, 'sample/translate: output folder')
+flags.DEFINE_string('input', None, 'translate: folder of images to translate')
+flags.DEFINE_string('direction', 'a2b', 'translate: a2b or b2a (cyclegan)')
 flags.DEFINE_integer('label', None, 'sample: class of a class-conditional model')
 flags.DEFINE_bool('sweep', False, "train every point of the experiment's get_sweep()")
 flags.DEFINE_integer('sweep_index', None, 'train one sweep point (default: SLURM_ARRAY_TASK_ID)')
@@ -83,6 +87,11 @@ def _main() -> int:
     if protocol:
       out['protocol'] = protocol
     print(json.dumps(out))
+  elif mode == 'translate':
+    paths = inference.translate_folder(exp.method, state, exp.mesh, FLAGS.input, FLAGS.output,
+                                       FLAGS.direction, config.eval.batch_size)
+    print(f'translated {len(paths)} images {FLAGS.direction} with the step-{restored} '
+          f'generator into {FLAGS.output}')
   elif mode == 'sample':
     if not FLAGS.output:
       raise UserError('--output=DIR is required for --mode=sample')

@@ -29,6 +29,9 @@ def base_config() -> ml_collections.ConfigDict:
       max_examples=0,       # 0 = all; >0 keeps the first N (for quick runs)
       random_flip=False,    # random horizontal flip, decided by (seed, step)
       prefetch=2,           # batches prepared ahead on a host thread
+      load_size=0,          # translation: load at this size, random-crop to image_size
+                            # (CycleGAN: 286 -> 256); 0 = image_size
+      direction='a2b',      # paired folders: 'b2a' swaps the sides of each pair
   ))
 
   c.model = ml_collections.ConfigDict(dict(
@@ -42,6 +45,11 @@ def base_config() -> ml_collections.ConfigDict:
       g_batchnorm=True,     # BatchNorm in G (DCGAN, SNGAN; conditional BN if conditional)
       d_batchnorm=True,     # BatchNorm in D (DCGAN); off for gradient penalties
       mlp_batchnorm=False,  # MLP models: DCGAN-style BatchNorm in G and D (toy 2-D studies)
+      # Image-to-image translation networks (resnet_*, unet_*, patchgan):
+      norm='batch',         # 'instance' (CycleGAN) or 'batch' (pix2pix)
+      downsamplings=2,      # resnet_*: stride-2 stages (CycleGAN: 2)
+      d_layers=3,           # patchgan: 3 = the 70x70 PatchGAN
+      dropout=0.0,          # resnet_* blocks / unet_* decoder (pix2pix: 0.5)
       spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
       conditional=False,    # class-conditional G and D (needs a labelled source)
       depth=1,              # MLP: hidden layers
@@ -54,6 +62,9 @@ def base_config() -> ml_collections.ConfigDict:
       gradient_penalty=0.0, # WGAN-GP lambda; 0 = off
       r1_gamma=0.0,         # R1 penalty weight gamma (term gamma / 2 * R1); 0 = off
       r1_every=1,           # lazy R1: every k D steps, weighted by k (StyleGAN2)
+      cycle_weight=10.0,    # cyclegan: lambda of the cycle L1 (both directions)
+      identity_weight=0.5,  # cyclegan: identity L1 weight, times cycle_weight; 0 = off
+      l1_weight=100.0,      # pix2pix: lambda of the L1 to the target
   ))
 
   c.augment = ml_collections.ConfigDict(dict(
@@ -63,7 +74,10 @@ def base_config() -> ml_collections.ConfigDict:
   def adam(lr):
     return ml_collections.ConfigDict(dict(
         name='adam', lr=lr, b1=0.5, b2=0.999, eps=1e-8, weight_decay=0.0,
-        schedule='constant',  # or 'linear': decay to 0 over the run
+        schedule='constant',  # 'linear': decay to 0 over the run; 'epochs': constant for
+                              # constant_epochs, then linear decay over decay_epochs (CycleGAN)
+        constant_epochs=100,
+        decay_epochs=100,
         weight_clip=0.0))     # WGAN: clip every weight to [-c, c] after each update; 0 = off
   c.optim = ml_collections.ConfigDict(dict(g=adam(2e-4), d=adam(2e-4)))
 
@@ -74,6 +88,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.train = ml_collections.ConfigDict(dict(
       batch_size=128,       # global batch, split across devices
       num_steps=10000,      # generator updates
+      num_epochs=0,         # > 0: num_steps = num_epochs x steps per epoch of the data
+      pool_size=50,         # cyclegan: past fakes kept for the discriminators; 0 = off
       n_critic=1,           # D updates per G update, each on its own real batch
       log_every=100,
       checkpoint_every=1000,
@@ -183,7 +199,8 @@ _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n
                   'train.num_steps', 'train.log_every', 'train.keep_checkpoints',
                   'eval.num_samples', 'eval.batch_size', 'eval.reference_samples',
                   'eval.kid_subsets', 'eval.kid_subset_size')
-_NON_NEGATIVE = ('data.num_classes', 'loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
+_NON_NEGATIVE = ('train.pool_size', 'loss.cycle_weight', 'loss.identity_weight',
+                 'loss.l1_weight', 'train.num_epochs', 'data.load_size', 'data.num_classes', 'loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
                  'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every', 'train.sample_every',
                  'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std')
 
@@ -221,8 +238,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
     o = c.optim[name]
     if o.lr <= 0:
       raise UserError(f'config.optim.{name}.lr={o.lr} must be > 0')
-    if o.schedule not in ('constant', 'linear'):
-      raise UserError(f'config.optim.{name}.schedule={o.schedule!r}; allowed: constant, linear')
+    if o.schedule not in ('constant', 'linear', 'epochs'):
+      raise UserError(f'config.optim.{name}.schedule={o.schedule!r}; allowed: constant, '
+                      'linear, epochs')
   from gan_jax import augment  # pylint: disable=g-import-not-at-top
   augment.check_policy(c.augment.policy)
   # Names are checked against their registries here, before any compute.
@@ -235,12 +253,16 @@ def validate(c: ml_collections.ConfigDict) -> None:
   for m in c.eval.metrics:
     metrics.METRICS.get(m)
   from gan_jax import data  # pylint: disable=g-import-not-at-top
-  data.check_source_name(c.data.source)
+  checker = getattr(methods.METHODS.get(c.method), 'check_source', None)
+  (checker or data.check_source_name)(c.data.source)
+  if c.data.load_size and c.data.load_size < c.data.image_size:
+    raise UserError(f'config.data.load_size={c.data.load_size} is smaller than '
+                    f'data.image_size={c.data.image_size}; it must be 0 or >= image_size')
 
 
 # Fields that may change between a run and its resumption: they steer the
 # loop, not the model. Anything else differing means another experiment.
-RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.log_every', 'train.checkpoint_every',
+RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every', 'train.checkpoint_every',
                         'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
                         'eval.', 'data.prefetch', 'data.data_dir', 'data.download')
 

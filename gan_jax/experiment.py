@@ -25,19 +25,26 @@ class Experiment:
     config_lib.validate(config)
     self.config, self.workdir = config, workdir
     self.mesh = parallel.make_mesh(devices)
-    parallel.check_batch_size(config.train.batch_size, self.mesh)
+    if need_source:  # training; summary/eval/sample do not use the train batch
+      parallel.check_batch_size(config.train.batch_size, self.mesh)
     self.source = None
     shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    method_cls = METHODS.get(config.method)
     if need_source:
-      self.source = data_lib.build_source(config.data)
+      # A method may read its own kind of data (translation: two domains).
+      build = getattr(method_cls, 'build_source', data_lib.build_source)
+      self.source = build(config.data)
       declared, found = config.data.num_classes, self.source.num_classes
       if declared and declared != found:
         raise UserError(f'config.data.num_classes={declared}, but data.source='
                         f'{config.data.source!r} has {found} classes')
-      self.info = DataInfo(shape, found)
+      self.info = DataInfo(shape, found, len(self.source))
+      if config.train.num_epochs:
+        steps = config.train.num_epochs * -(-len(self.source) // config.train.batch_size)
+        config.train.num_steps = steps  # a loop-control field: resumable if it changes
     else:  # summary/eval/sample: what training recorded, else what the config declares
       self.info = self._saved_info() or DataInfo(shape, config.data.num_classes)
-    self.method = METHODS.get(config.method)(config, self.info)
+    self.method = method_cls(config, self.info)
 
   # -- workdir files -----------------------------------------------------------
   def _path(self, name):
@@ -47,7 +54,8 @@ class Experiment:
     if self.workdir and os.path.exists(self._path(DATA_INFO_FILE)):
       with open(self._path(DATA_INFO_FILE)) as f:
         d = json.load(f)
-      return DataInfo(tuple(d['image_shape']), int(d['num_classes']))
+      return DataInfo(tuple(d['image_shape']), int(d['num_classes']),
+                      int(d.get('num_examples', 0)))
     return None
 
   def check_workdir_config(self) -> None:
@@ -71,7 +79,8 @@ class Experiment:
     os.makedirs(self.workdir, exist_ok=True)
     for name, obj in ((CONFIG_FILE, config_lib.to_dict(self.config)),
                       (DATA_INFO_FILE, {'image_shape': list(self.info.image_shape),
-                                        'num_classes': self.info.num_classes})):
+                                        'num_classes': self.info.num_classes,
+                                        'num_examples': self.info.num_examples})):
       tmp = self._path(name + '.tmp')
       with open(tmp, 'w') as f:
         json.dump(obj, f, indent=2, sort_keys=True)

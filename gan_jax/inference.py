@@ -46,15 +46,96 @@ def evaluate(config, method, state, mesh, progress=False, generate_fn=None):
   """(results, protocol): every metric in config.eval.metrics on
   config.eval.num_samples samples; protocol describes the Inception metrics'
   measurement (None when none ran)."""
-  ctx = EvalContext(config, mesh, progress)
+  ctx = EvalContext(config, mesh, progress, method=method, state=state)
   ctx.check_ready()
-  rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0xE7A1)
-  samples = generate_images(method, state, mesh, config.eval.num_samples, config.eval.batch_size,
-                            rng, generate_fn=generate_fn, progress=progress)
-  results = {'eval_num_samples': int(config.eval.num_samples)}
+  if getattr(method, 'translates', False):  # its metrics translate held-out images
+    samples, results = None, {}
+  else:
+    rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0xE7A1)
+    samples = generate_images(method, state, mesh, config.eval.num_samples,
+                              config.eval.batch_size, rng, generate_fn=generate_fn,
+                              progress=progress)
+    results = {'eval_num_samples': int(config.eval.num_samples)}
   for name in config.eval.metrics:
     results.update(METRICS.get(name)(samples, ctx))
-  return results, ctx.protocol(len(samples))
+  return results, (None if samples is None else ctx.protocol(len(samples)))
+
+
+def translate_arrays(method, state, mesh, images, direction: str, batch_size: int) -> np.ndarray:
+  """method.translate over numpy images (N, H, W, C) in [-1, 1], in batches split over
+  the devices (the last one padded); returns numpy."""
+  n_dev = mesh.devices.size
+  batch = max(n_dev, min(batch_size, -(-len(images) // n_dev) * n_dev) // n_dev * n_dev)
+  fn = _translate_fn(method, mesh, direction)
+  out = []
+  for first in range(0, len(images), batch):
+    x = np.asarray(images[first:first + batch], np.float32)
+    real = len(x)
+    if real < batch:
+      x = np.concatenate([x, np.zeros((batch - real,) + x.shape[1:], np.float32)])
+    out.append(parallel.to_host(fn(state, parallel.shard_batch(x, mesh)))[:real])
+  return np.concatenate(out)
+
+
+def _translate_fn(method, mesh, direction):
+  """One compiled translate per (method object, mesh, direction)."""
+  cache = method.__dict__.setdefault('_jitted_translate', {})
+  key = (id(mesh), direction)
+  if key not in cache:
+    cache[key] = jax.jit(lambda s, x: method.translate(s, x, direction),
+                         in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
+                         out_shardings=parallel.batch_sharded(mesh))
+  return cache[key]
+
+
+def translate_folder(method, state, mesh, input_dir, output_dir, direction, batch_size):
+  """Translates every image file in input_dir into output_dir under the same name, as
+  the official test.py: at the training resolution (grey or RGBA inputs converted,
+  any size resized to it), then resized back to the input's size. Returns the
+  written paths; unreadable files are skipped with a warning."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  from gan_jax.data.folder import IMAGE_EXTENSIONS  # pylint: disable=g-import-not-at-top
+  from gan_jax.errors import warn  # pylint: disable=g-import-not-at-top
+  if not getattr(method, 'translates', False):
+    raise UserError(f'--mode=translate needs a translation method (pix2pix, cyclegan); this '
+                    f'config trains {method.config.method!r}: use --mode=sample')
+  method.check_direction(direction)
+  if not input_dir or not os.path.isdir(input_dir):
+    raise UserError(f'--input={input_dir!r} is not a folder')
+  if not output_dir:
+    raise UserError('--output=DIR is required for --mode=translate')
+  if os.path.abspath(output_dir) == os.path.abspath(input_dir):
+    raise UserError(f'--output={output_dir!r} is the input folder; translations would '
+                    'replace the inputs: choose another folder')
+  names = sorted(f for f in os.listdir(input_dir)
+                 if f.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(input_dir, f)))
+  if not names:
+    raise UserError(f'--input={input_dir!r} holds no images ({", ".join(IMAGE_EXTENSIONS)})')
+  size, channels = method.info.image_shape[0], method.info.image_shape[-1]
+  mode = 'L' if channels == 1 else 'RGB'
+  arrays, kept = [], []
+  for name in names:
+    try:
+      with Image.open(os.path.join(input_dir, name)) as im:
+        im = im.convert(mode)
+        kept.append((name, im.size))
+        arrays.append(np.asarray(im.resize((size, size), Image.BICUBIC), np.float32))
+    except Exception as e:  # pylint: disable=broad-except
+      warn(f'skipping {name}: not a readable image ({type(e).__name__})')
+  if not arrays:
+    raise UserError(f'none of the {len(names)} image files in {input_dir!r} is readable')
+  x = np.stack(arrays).reshape(len(arrays), size, size, channels) / 127.5 - 1.0
+  out = images_lib.to_uint8(translate_arrays(method, state, mesh, x, direction, batch_size))
+  os.makedirs(output_dir, exist_ok=True)
+  paths = []
+  for (name, orig_size), img in zip(kept, out):
+    pil = Image.fromarray(img[..., 0] if channels == 1 else img)
+    if pil.size != orig_size:
+      pil = pil.resize(orig_size, Image.BICUBIC)
+    path = os.path.join(output_dir, name)
+    pil.save(path)
+    paths.append(path)
+  return paths
 
 
 def count_params(tree) -> int:
@@ -99,7 +180,10 @@ def write_samples(method, state, mesh, num, output, seed, batch_size, label=None
 
 
 def fixed_grid_inputs(method, config):
-  """The fixed noise of the sample grids, the same across a run and its resumption."""
+  """The fixed noise of the sample grids, the same across a run and its resumption
+  (translation methods: the first held-out examples)."""
+  if getattr(method, 'translates', False):
+    return method.grid_inputs(config, config.train.sample_grid)
   rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x6121D)
   n = config.train.sample_grid
   cols = int(np.ceil(np.sqrt(n)))  # one class per grid row, as images.make_grid lays them out

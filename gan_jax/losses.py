@@ -90,3 +90,24 @@ def r1_penalty(d_fn, real):
   """R1 (Mescheder et al. 2018, eq. 9 without the gamma/2): E[||grad D(x)||_2^2] on reals."""
   grads = _per_sample_input_grads(d_fn, real)
   return jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1))
+
+
+# -- Translation (pix2pix, CycleGAN) ---------------------------------------------------
+
+def patch_criterion(name: str):
+  """The official pix2pix/CycleGAN GANLoss: mean over every patch output of the
+  squared error to the target 1 (real) / 0 (fake) for 'lsgan', or of the binary
+  cross-entropy with logits for 'non_saturating' (their 'vanilla'). Their D loss
+  is 0.5 * (c(real, 1) + c(fake, 0)) and their G loss c(D(G(x)), 1), without
+  the 1/2 that Mao et al.'s G loss (the 'lsgan' above) carries."""
+  if name == 'lsgan':
+    return lambda out, real: jnp.mean((out - (1.0 if real else 0.0)) ** 2)
+  if name == 'non_saturating':
+    return lambda out, real: jnp.mean(jax.nn.softplus(-out) if real else jax.nn.softplus(out))
+  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  raise UserError(f"config.loss.adversarial={name!r} for translation; allowed: 'lsgan', "
+                  "'non_saturating' (the official 'vanilla')")
+
+
+def l1(a, b):
+  return jnp.mean(jnp.abs(a - b))

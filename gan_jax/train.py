@@ -109,6 +109,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
 
   per_step = getattr(method, 'batches_per_step', 1)
   batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip,
+                    crop_to=config.data.image_size,
                     per_step=per_step, rows=parallel.process_rows(tc.batch_size * per_step))
   prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch)
   progress = logs.Progress(start, tc.num_steps)

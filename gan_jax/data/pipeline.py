@@ -34,7 +34,12 @@ def to_float(images_uint8: np.ndarray) -> np.ndarray:
 
 
 class Batches:
-  """batches(step) -> {'image': float32 (B * n, H, W, C) in [-1, 1], 'label': int32 (B * n,)}.
+  """batches(step) -> {'image': float32 (B * n, H, W, C) in [-1, 1], 'label': int32 (B * n,)}
+  (translation sources add 'image_b' and 'label_b').
+
+  Images larger than crop_to are randomly cropped to it, and with random_flip
+  mirrored half of the time; every image of a row (A and B of a pair) gets the
+  same crop and flip, drawn from (seed, step).
 
   With per_step n > 1 (n_critic real batches per step) the n batches of step s
   are the pipeline's batches s * n ... s * n + n - 1, interleaved: row b * n + k
@@ -43,23 +48,41 @@ class Batches:
   """
 
   def __init__(self, source, batch_size: int, seed: int, random_flip: bool = False,
-               per_step: int = 1, rows: slice = slice(None)):
+               per_step: int = 1, rows: slice = slice(None), crop_to: int = 0):
     self.source, self.batch_size, self.seed = source, batch_size, seed
     self.random_flip, self.per_step = random_flip, per_step
     self.rows = rows  # a process of a multi-process job loads only its rows
+    self.crop_to = crop_to
 
   def __call__(self, step: int):
     n = self.per_step
     idx = np.stack([batch_indices(self.seed, step * n + k, self.batch_size, len(self.source))
                     for k in range(n)], axis=1).reshape(-1)
     flip = np.random.default_rng([self.seed, step, 0xF11F]).random(len(idx)) < 0.5
-    idx, flip = idx[self.rows], flip[self.rows]
-    b = self.source.get(idx)
-    images = b['image']
-    images = to_float(images) if images.dtype == np.uint8 else images.astype(np.float32)
-    if self.random_flip:
-      images[flip] = images[flip, :, ::-1]
-    return {'image': images, 'label': b['label'].astype(np.int32)}
+    corner = np.random.default_rng([self.seed, step, 0xC409]).random((len(idx), 2))
+    idx, flip, corner = idx[self.rows], flip[self.rows], corner[self.rows]
+    out = {}
+    for key, value in self.source.get(idx).items():
+      if value.ndim != 4:
+        out[key] = value.astype(np.int32)
+        continue
+      images = to_float(value) if value.dtype == np.uint8 else value.astype(np.float32)
+      if self.crop_to and images.shape[1] > self.crop_to:
+        images = _crop(images, self.crop_to, corner)
+      if self.random_flip:
+        images[flip] = images[flip, :, ::-1]
+      out[key] = images
+    return out
+
+
+def _crop(images, size, corner):
+  """Row i: the size x size window at fraction corner[i] of the free range."""
+  free_h, free_w = images.shape[1] - size, images.shape[2] - size
+  out = np.empty((len(images), size, size, images.shape[3]), images.dtype)
+  for i, (fy, fx) in enumerate(corner):
+    top, left = int(fy * (free_h + 1)), int(fx * (free_w + 1))
+    out[i] = images[i, top:top + size, left:left + size]
+  return out
 
 
 class Prefetcher:

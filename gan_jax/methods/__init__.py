@@ -6,6 +6,10 @@
   generate(state, inputs) -> images        in [-1, 1]; EMA weights if kept
   networks(state) -> {name: params}        for --mode=summary
 
+Translation methods (translation.Translator: pix2pix, cyclegan) read two-domain
+data (`build_source`) and add translate(state, images, direction); they have
+no noise input.
+
 A method never touches files, devices or logging.
 """
 
@@ -13,4 +17,4 @@ from gan_jax.registry import Registry
 
 METHODS = Registry('method')
 
-from gan_jax.methods import gan  # noqa: E402,F401  pylint: disable=g-import-not-at-top
+from gan_jax.methods import cyclegan, gan, pix2pix  # noqa: E402,F401  pylint: disable=g-import-not-at-top

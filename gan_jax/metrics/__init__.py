@@ -20,8 +20,9 @@ INCEPTION_METRICS = ('fid', 'is', 'kid', 'pr')
 class EvalContext:
   """What the metrics of one evaluation share: config, mesh, the Inception features."""
 
-  def __init__(self, config, mesh, progress: bool = False):
+  def __init__(self, config, mesh, progress: bool = False, method=None, state=None):
     self.config, self.mesh, self.progress = config, mesh, progress
+    self.method, self.state = method, state  # translation metrics run the method
     self._features = None
 
   @property
@@ -139,3 +140,6 @@ def _register_mode_metric(name):
 
 for _toy in ('ring8', 'grid25'):
   _register_mode_metric(_toy)
+
+
+from gan_jax.metrics import translation  # noqa: E402,F401  pylint: disable=g-import-not-at-top

@@ -11,4 +11,4 @@ GENERATORS = Registry('generator')
 DISCRIMINATORS = Registry('discriminator')
 
 # Importing the model files fills the registries.
-from gan_jax.models import dcgan, mlp, sngan  # noqa: E402,F401  pylint: disable=g-import-not-at-top
+from gan_jax.models import dcgan, mlp, patchgan, resnet_translator, sngan, unet  # noqa: E402,F401,E501  pylint: disable=g-import-not-at-top

@@ -69,3 +69,18 @@ def one_hot(labels, num_classes: int):
 def conditional_classes(model_cfg, info) -> int:
   """Number of classes a model conditions on: 0 unless model.conditional."""
   return info.num_classes if model_cfg.conditional else 0
+
+
+def norm_layer(kind: str, train: bool, name=None):
+  """The translation networks' norm: 'instance' (CycleGAN: no affine, no running
+  statistics, eps 1e-5) or 'batch' (pix2pix: affine, PyTorch's momentum 0.1)."""
+  if kind == 'instance':
+    return nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False, name=name)
+  if kind == 'batch':
+    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, name=name)
+  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+  raise UserError(f"config.model.norm={kind!r}; allowed: 'instance', 'batch'")
+
+
+def reflect_pad(x, p: int):
+  return jnp.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), mode='reflect')

@@ -1,0 +1,179 @@
+"""`cyclegan` (Zhu et al. 2017): unpaired translation with two generators
+(a2b: A -> B, b2a: B -> A) and two discriminators (d_b judges domain B: real B
+against a2b(A); d_a judges domain A), as the official PyTorch code trains them.
+
+Per step: one update of both generators (one optimizer) against the current
+discriminators, with
+  adversarial  c(d_b(a2b(A)), 1) + c(d_a(b2a(B)), 1)         (c: patch_criterion)
+  cycle        lambda * (|b2a(a2b(A)) - A|_1 + |a2b(b2a(B)) - B|_1)
+  identity     lambda * identity_weight * (|a2b(B) - B|_1 + |b2a(A) - A|_1)
+then one update of both discriminators (one optimizer), each on its real
+images and a fake drawn from an image pool of the last `train.pool_size`
+fakes (Shrivastava et al. 2017): D loss 0.5 * (c(real, 1) + c(fake, 0)).
+The pools are part of the TrainState (checkpointed, updated functionally).
+"""
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+
+from gan_jax import losses, models
+from gan_jax.methods import METHODS
+from gan_jax.methods.common import make_optimizer
+from gan_jax.methods.translation import Translator, variables
+
+
+@flax.struct.dataclass
+class CycleGANState:
+  step: jax.Array
+  rng: jax.Array
+  g_params: dict        # {'a2b': ..., 'b2a': ...}
+  g_batch_stats: dict   # empty with instance norm
+  d_params: dict        # {'a': judges domain A, 'b': judges domain B}
+  d_batch_stats: dict
+  g_opt_state: optax.OptState
+  d_opt_state: optax.OptState
+  pool_a: jax.Array     # (pool_size, H, W, C) past fakes of domain A (b2a outputs)
+  pool_b: jax.Array     # past fakes of domain B (a2b outputs)
+  pool_count: jax.Array  # images stored so far (the same in both pools), <= pool_size
+
+
+def pool_query(pool, count, images, key):
+  """The official ImagePool.query, functionally: image by image, while the pool
+  is not full the image is stored and returned; afterwards, with probability
+  1/2 a random stored image is returned and replaced by it, else it is returned
+  itself. Returns (images for D, new pool, new count)."""
+  size = pool.shape[0]
+  if size == 0:
+    return images, pool, count
+
+  def one(carry, xs):
+    pool, count = carry
+    image, k = xs
+    k_swap, k_slot = jax.random.split(k)
+    filling = count < size
+    swap = jax.random.uniform(k_swap) > 0.5
+    slot = jnp.where(filling, count, jax.random.randint(k_slot, (), 0, size))
+    stored = pool[slot]
+    write = filling | swap
+    pool = pool.at[slot].set(jnp.where(write, image, stored))
+    out = jnp.where(~filling & swap, stored, image)
+    return (pool, count + filling.astype(count.dtype)), out
+
+  keys = jax.random.split(key, images.shape[0])
+  (pool, count), out = jax.lax.scan(one, (pool, count), (images, keys))
+  return out, pool, count
+
+
+@METHODS.register('cyclegan')
+class CycleGAN(Translator):
+
+  def __init__(self, config, info):
+    super().__init__(config, info)
+    self.generator = models.GENERATORS.get(config.model.generator)(config.model, info)
+    self.discriminator = models.DISCRIMINATORS.get(config.model.discriminator)(config.model, info)
+    self.criterion = losses.patch_criterion(config.loss.adversarial)
+    self.cycle_weight = config.loss.cycle_weight
+    self.identity_weight = config.loss.identity_weight
+    self.pool_size = config.train.pool_size
+    tc = config.train
+    steps_per_epoch = -(-info.num_examples // tc.batch_size) if info.num_examples else 0
+    self.g_opt = make_optimizer(config.optim.g, 'g', tc.num_steps, steps_per_epoch)
+    self.d_opt = make_optimizer(config.optim.d, 'd', tc.num_steps, steps_per_epoch)
+
+  # -- state -------------------------------------------------------------------
+  def init(self, rng) -> CycleGANState:
+    keys = jax.random.split(rng, 5)
+    x = jnp.zeros((1,) + tuple(self.info.image_shape), jnp.float32)
+    g = {name: self.generator.init({'params': k, 'dropout': k}, x, train=False)
+         for name, k in (('a2b', keys[0]), ('b2a', keys[1]))}
+    d = {name: self.discriminator.init(k, x, train=False)
+         for name, k in (('a', keys[2]), ('b', keys[3]))}
+    g_params = {k: v['params'] for k, v in g.items()}
+    d_params = {k: v['params'] for k, v in d.items()}
+    pool = jnp.zeros((self.pool_size,) + tuple(self.info.image_shape), jnp.float32)
+    return CycleGANState(
+        step=jnp.zeros((), jnp.int32), rng=keys[4],
+        g_params=g_params, g_batch_stats={k: v.get('batch_stats', {}) for k, v in g.items()},
+        d_params=d_params, d_batch_stats={k: v.get('batch_stats', {}) for k, v in d.items()},
+        g_opt_state=self.g_opt.init(g_params), d_opt_state=self.d_opt.init(d_params),
+        pool_a=pool, pool_b=jnp.copy(pool), pool_count=jnp.zeros((), jnp.int32))
+
+  def networks(self, state):
+    return {'generator_a2b': state.g_params['a2b'], 'generator_b2a': state.g_params['b2a'],
+            'discriminator_a': state.d_params['a'], 'discriminator_b': state.d_params['b']}
+
+  def translate(self, state, images, direction: str):
+    self.check_direction(direction)
+    return self.generator.apply(
+        variables(state.g_params[direction], state.g_batch_stats[direction]), images,
+        train=False)
+
+  # -- training ------------------------------------------------------------------
+  def _apply(self, module, params, batch_stats, x, key):
+    """Train-mode forward; returns (output, updated batch statistics)."""
+    rngs = {'dropout': key}
+    if batch_stats:
+      out, upd = module.apply(variables(params, batch_stats), x, train=True, rngs=rngs,
+                              mutable=['batch_stats'])
+      return out, upd['batch_stats']
+    return module.apply({'params': params}, x, train=True, rngs=rngs), batch_stats
+
+  def train_step(self, state: CycleGANState, batch):
+    rng = jax.random.fold_in(state.rng, state.step)
+    k = jax.random.split(rng, 10)
+    real_a, real_b = batch['image'], batch['image_b']
+    lam, lam_idt = self.cycle_weight, self.cycle_weight * self.identity_weight
+    g_net, d_net, crit = self.generator, self.discriminator, self.criterion
+
+    def g_loss_fn(g_params):
+      bs = dict(state.g_batch_stats)
+      fake_b, bs['a2b'] = self._apply(g_net, g_params['a2b'], bs['a2b'], real_a, k[0])
+      rec_a, bs['b2a'] = self._apply(g_net, g_params['b2a'], bs['b2a'], fake_b, k[1])
+      fake_a, bs['b2a'] = self._apply(g_net, g_params['b2a'], bs['b2a'], real_b, k[2])
+      rec_b, bs['a2b'] = self._apply(g_net, g_params['a2b'], bs['a2b'], fake_a, k[3])
+      terms = {}
+      if self.identity_weight > 0:
+        idt_b, bs['a2b'] = self._apply(g_net, g_params['a2b'], bs['a2b'], real_b, k[4])
+        idt_a, bs['b2a'] = self._apply(g_net, g_params['b2a'], bs['b2a'], real_a, k[5])
+        terms['identity'] = lam_idt * (losses.l1(idt_b, real_b) + losses.l1(idt_a, real_a))
+      # D in train mode, as the official code; its statistics are updated in the D step.
+      d_fake_b, _ = self._apply(d_net, state.d_params['b'], state.d_batch_stats['b'], fake_b, k[6])
+      d_fake_a, _ = self._apply(d_net, state.d_params['a'], state.d_batch_stats['a'], fake_a, k[6])
+      terms['g_adv'] = crit(d_fake_b, True) + crit(d_fake_a, True)
+      terms['cycle'] = lam * (losses.l1(rec_a, real_a) + losses.l1(rec_b, real_b))
+      total = sum(terms.values())
+      return total, (bs, fake_a, fake_b, terms)
+
+    (g_loss, (g_bs, fake_a, fake_b, g_terms)), g_grads = jax.value_and_grad(
+        g_loss_fn, has_aux=True)(state.g_params)
+    g_updates, g_opt_state = self.g_opt.update(g_grads, state.g_opt_state, state.g_params)
+    g_params = optax.apply_updates(state.g_params, g_updates)
+
+    # The discriminators see the fakes of this step's G forward pass, through the pools.
+    pooled_b, pool_b, count = pool_query(state.pool_b, state.pool_count,
+                                         jax.lax.stop_gradient(fake_b), k[7])
+    pooled_a, pool_a, _ = pool_query(state.pool_a, state.pool_count,
+                                     jax.lax.stop_gradient(fake_a), k[8])
+
+    def d_loss_fn(d_params):
+      bs, out = dict(state.d_batch_stats), {}
+      for side, real, fake in (('a', real_a, pooled_a), ('b', real_b, pooled_b)):
+        r, bs[side] = self._apply(d_net, d_params[side], bs[side], real, k[9])
+        f, bs[side] = self._apply(d_net, d_params[side], bs[side], fake, k[9])
+        out[f'd_loss_{side}'] = 0.5 * (crit(r, True) + crit(f, False))
+        out[f'd_real_{side}'], out[f'd_fake_{side}'] = jnp.mean(r), jnp.mean(f)
+      return out['d_loss_a'] + out['d_loss_b'], (bs, out)
+
+    (_, (d_bs, d_terms)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(state.d_params)
+    d_updates, d_opt_state = self.d_opt.update(d_grads, state.d_opt_state, state.d_params)
+    d_params = optax.apply_updates(state.d_params, d_updates)
+
+    new_state = state.replace(
+        step=state.step + 1, g_params=g_params, g_batch_stats=g_bs, d_params=d_params,
+        d_batch_stats=d_bs, g_opt_state=g_opt_state, d_opt_state=d_opt_state,
+        pool_a=pool_a, pool_b=pool_b, pool_count=count)
+    metrics = {'g_loss': g_loss, **g_terms, **d_terms,
+               'g_grad_norm': optax.tree.norm(g_grads), 'd_grad_norm': optax.tree.norm(d_grads)}
+    return new_state, metrics
