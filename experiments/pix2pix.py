@@ -7,8 +7,9 @@
   python launch.py --config=experiments/pix2pix.py:demo --workdir=runs/pix2pix_demo
 Data: folder:<path> in the official aligned layout (<path>/train/*.jpg, A|B side
 by side; the official facades download trains B -> A, hence data.direction='b2a'),
-or <path>/trainA + <path>/trainB matched by file name. Options: demo (greyscale ->
-colour on crops of scikit-image's photos, no network, minutes on 2 CPU cores), smoke.
+or <path>/trainA + <path>/trainB matched by file name. Options: demo (denoising
+crops of scikit-image's photos, no network, 10 minutes on 2 CPU cores), colorize
+(the same with greyscale -> colour), smoke.
 """
 
 from gan_jax import config as config_lib
@@ -45,10 +46,11 @@ def pix2pix_settings(c):
   c.eval.batch_size = 8
 
 
-def demo_settings(c):
-  """Greyscale -> colour, 32 px crops: unet_32 with ngf 32, a 2-layer PatchGAN,
-  batch 4, no crop; 6 epochs of 4,000 crops (6,000 steps)."""
-  c.data.source = 'embedded:photos_colorize'
+def demo_settings(c, source='embedded:photos_denoise'):
+  """32 px crops of the shipped photos, noisy -> clean (or grey -> colour with the
+  colorize option): unet_32 with ngf 32, a 2-layer PatchGAN, batch 4, no crop;
+  6 epochs of 4,000 crops (6,000 steps)."""
+  c.data.source = source
   c.data.direction = 'a2b'
   c.data.image_size, c.data.load_size = 32, 0
   c.model.generator = 'unet_32'
@@ -65,11 +67,13 @@ def demo_settings(c):
 
 
 def get_config(arg=None):
-  opts = config_lib.parse_arg(arg, ('demo', 'smoke'))
+  opts = config_lib.parse_arg(arg, ('demo', 'colorize', 'smoke'))
   c = config_lib.base_config()
   pix2pix_settings(c)
   if 'demo' in opts:
     demo_settings(c)
+  if 'colorize' in opts:
+    demo_settings(c, 'embedded:photos_colorize')
   if 'smoke' in opts:
     config_lib.apply_smoke(c)
     c.train.num_epochs = 0

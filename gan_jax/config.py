@@ -286,7 +286,8 @@ def config_differences(saved: Dict, current: Dict) -> Dict[str, Tuple]:
   """Fields that differ between two resolved configs, run-control fields excluded.
 
   A field the saved config lacks (written before the field existed) counts as
-  equal when the current value is the base default, which keeps old behaviour.
+  equal when the current value is the base default, which keeps old behaviour;
+  a saved field that the framework no longer has is ignored.
   """
   a, b = _flatten(saved), _flatten(current)
   defaults = _flatten(to_dict(base_config()))
@@ -297,6 +298,8 @@ def config_differences(saved: Dict, current: Dict) -> Dict[str, Tuple]:
     va, vb = a.get(key, '<absent>'), b.get(key, '<absent>')
     if va == '<absent>' and key in defaults:
       va = defaults[key]
+    if vb == '<absent>' and key not in defaults:
+      continue  # a field that no longer exists (or never did) cannot change this run
     if isinstance(va, list):
       va = tuple(va)
     if isinstance(vb, list):

@@ -97,6 +97,9 @@ def test_config_fields_added_later_keep_old_workdirs_compatible():
   assert config_lib.config_differences(saved, current) == {}
   current['loss']['r1_gamma'] = 1.0        # but a new field set away from its default differs
   assert config_lib.config_differences(saved, current) == {'loss.r1_gamma': (0.0, 1.0)}
+  # A field the framework dropped (an old run's stray model.batchnorm) does not block resuming.
+  saved['model']['batchnorm'] = True
+  assert config_lib.config_differences(saved, current) == {'loss.r1_gamma': (0.0, 1.0)}
 
 
 def test_missing_inception_weights_fail_before_training(launch, tmp_path):

@@ -261,6 +261,12 @@ def test_fid_of_the_reference_set_against_itself_is_zero(weights_npz, tmp_path):
     f.write(b'garbage')
   again = METRICS.get('fid')(to_float(real), EvalContext(config, mesh))
   assert again['fid40_train'] == pytest.approx(0.0, abs=1e-3)
+  # clean-fid's PIL bicubic resize: its own cache entry, the same identity.
+  with config.unlocked():
+    config.eval.resize = 'pil_bicubic'
+  bicubic = METRICS.get('fid')(to_float(real), EvalContext(config, mesh))
+  assert bicubic['fid40_train'] == pytest.approx(0.0, abs=1e-3)
+  assert len(os.listdir(tmp_path)) == 2 and any('pil_bicubic' in f for f in os.listdir(tmp_path))
 
 
 def test_inception_metrics_in_the_loop_and_best_checkpoint(launch, weights_npz, tmp_path):

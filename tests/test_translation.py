@@ -73,16 +73,17 @@ def test_image_pool_fills_then_swaps_half_the_time():
   size = 3
   pool, count = jnp.zeros((size, 1, 1, 1)), jnp.zeros((), jnp.int32)
   img = lambda v: jnp.full((1, 1, 1, 1), float(v))
+  query = jax.jit(pool_query)
   # Filling: each image is stored and returned as it is.
   for v in (1, 2, 3):
-    out, pool, count = pool_query(pool, count, img(v), jax.random.PRNGKey(v))
+    out, pool, count = query(pool, count, img(v), jax.random.PRNGKey(v))
     assert float(out[0, 0, 0, 0]) == v
   assert int(count) == 3 and sorted(np.asarray(pool).ravel().tolist()) == [1, 2, 3]
   # Full: the image itself (pool unchanged) or a stored one (replaced by the image).
   swaps = 0
   for v in range(4, 404):
     before = sorted(np.asarray(pool).ravel().tolist())
-    out, pool, count = pool_query(pool, count, img(v), jax.random.PRNGKey(v))
+    out, pool, count = query(pool, count, img(v), jax.random.PRNGKey(v))
     after = sorted(np.asarray(pool).ravel().tolist())
     o = float(out[0, 0, 0, 0])
     if o == v:
@@ -327,3 +328,13 @@ def test_translation_config_errors(launch, tmp_path):
   code, _, err = launch(f'--config={CYCLEGAN}:smoke,nonsense', f'--workdir={tmp_path}/d')
   assert code == 2 and 'horse2zebra' in err
   assert not any((tmp_path / d).exists() for d in 'abcd')
+
+
+def test_psnr_by_hand():
+  from gan_jax.metrics.translation import psnr
+  x = np.zeros((2, 4, 4, 3))
+  # A difference of 0.2 in [-1, 1] is 0.1 on the [0, 1] scale: MSE 0.01, 20 dB.
+  assert psnr(x, x + 0.2) == pytest.approx(20.0)
+  y = x.copy()
+  y[1] += 0.02  # per-image PSNR, then the mean: (20 + 40) / 2
+  assert psnr(x, np.concatenate([x[:1] + 0.2, y[1:]])) == pytest.approx(30.0)

@@ -9,6 +9,7 @@ Paired (pix2pix):
   folder:<path>           <path>/train/*.jpg with A and B side by side in each image
                           (the official aligned layout; data.direction picks A->B or
                           B->A), or <path>/trainA + <path>/trainB matched by file name
+  embedded:photos_denoise   noisy -> clean crops of scikit-image's photos
   embedded:photos_colorize  greyscale -> colour crops of scikit-image's photos
 
 Either way a batch holds 'image' (domain A) and 'image_b' (domain B), uint8 at
@@ -23,7 +24,7 @@ from PIL import Image
 
 from gan_jax.data import folder as folder_lib
 from gan_jax.data.base import ArraySource, ImageSource, SOURCES, conform_batch, conform_image, split_kind
-from gan_jax.data.embedded import DIGITS_TRAIN_SIZE, digits_arrays
+from gan_jax.data.embedded import digits_arrays
 from gan_jax.errors import UserError
 from gan_jax.registry import Registry
 
@@ -231,6 +232,20 @@ def photos_colorize(split, size, channels):
                               scale=(0.15, 0.5))
   grey = np.asarray([np.asarray(Image.fromarray(c).convert('L').convert('RGB')) for c in colour])
   return PairedSource('embedded:photos_colorize', grey, colour)
+
+
+@PAIRED.register('photos_denoise')
+def photos_denoise(split, size, channels):
+  """Noisy -> clean crops of the shipped photos (restoration): A is B plus Gaussian
+  noise of std 25.5 grey levels (0.1 of the range), clipped and rounded to uint8."""
+  if channels != 3:
+    raise UserError(f'embedded:photos_denoise is colour: set data.channels=3 (got {channels})')
+  n = {'train': 4000, 'test': 400}[split]
+  seed = {'train': 31, 'test': 32}[split]
+  clean = random_photo_crops(n, size, split, seed=seed, scale=(0.15, 0.5))
+  noise = np.random.default_rng([seed, 1]).normal(0.0, 25.5, clean.shape)
+  noisy = np.clip(np.round(clean + noise), 0, 255).astype(np.uint8)
+  return PairedSource('embedded:photos_denoise', noisy, clean)
 
 
 def check_translation_source(source: str, paired: bool) -> None:

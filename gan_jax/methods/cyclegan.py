@@ -18,9 +18,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gan_jax import losses, models
+from gan_jax import losses
 from gan_jax.methods import METHODS
-from gan_jax.methods.common import make_optimizer
 from gan_jax.methods.translation import Translator, variables
 
 
@@ -71,16 +70,9 @@ class CycleGAN(Translator):
 
   def __init__(self, config, info):
     super().__init__(config, info)
-    self.generator = models.GENERATORS.get(config.model.generator)(config.model, info)
-    self.discriminator = models.DISCRIMINATORS.get(config.model.discriminator)(config.model, info)
-    self.criterion = losses.patch_criterion(config.loss.adversarial)
     self.cycle_weight = config.loss.cycle_weight
     self.identity_weight = config.loss.identity_weight
     self.pool_size = config.train.pool_size
-    tc = config.train
-    steps_per_epoch = -(-info.num_examples // tc.batch_size) if info.num_examples else 0
-    self.g_opt = make_optimizer(config.optim.g, 'g', tc.num_steps, steps_per_epoch)
-    self.d_opt = make_optimizer(config.optim.d, 'd', tc.num_steps, steps_per_epoch)
 
   # -- state -------------------------------------------------------------------
   def init(self, rng) -> CycleGANState:
@@ -111,15 +103,6 @@ class CycleGAN(Translator):
         train=False)
 
   # -- training ------------------------------------------------------------------
-  def _apply(self, module, params, batch_stats, x, key):
-    """Train-mode forward; returns (output, updated batch statistics)."""
-    rngs = {'dropout': key}
-    if batch_stats:
-      out, upd = module.apply(variables(params, batch_stats), x, train=True, rngs=rngs,
-                              mutable=['batch_stats'])
-      return out, upd['batch_stats']
-    return module.apply({'params': params}, x, train=True, rngs=rngs), batch_stats
-
   def train_step(self, state: CycleGANState, batch):
     rng = jax.random.fold_in(state.rng, state.step)
     k = jax.random.split(rng, 10)
@@ -129,18 +112,18 @@ class CycleGAN(Translator):
 
     def g_loss_fn(g_params):
       bs = dict(state.g_batch_stats)
-      fake_b, bs['a2b'] = self._apply(g_net, g_params['a2b'], bs['a2b'], real_a, k[0])
-      rec_a, bs['b2a'] = self._apply(g_net, g_params['b2a'], bs['b2a'], fake_b, k[1])
-      fake_a, bs['b2a'] = self._apply(g_net, g_params['b2a'], bs['b2a'], real_b, k[2])
-      rec_b, bs['a2b'] = self._apply(g_net, g_params['a2b'], bs['a2b'], fake_a, k[3])
+      fake_b, bs['a2b'] = self.apply_train(g_net, g_params['a2b'], bs['a2b'], real_a, k[0])
+      rec_a, bs['b2a'] = self.apply_train(g_net, g_params['b2a'], bs['b2a'], fake_b, k[1])
+      fake_a, bs['b2a'] = self.apply_train(g_net, g_params['b2a'], bs['b2a'], real_b, k[2])
+      rec_b, bs['a2b'] = self.apply_train(g_net, g_params['a2b'], bs['a2b'], fake_a, k[3])
       terms = {}
       if self.identity_weight > 0:
-        idt_b, bs['a2b'] = self._apply(g_net, g_params['a2b'], bs['a2b'], real_b, k[4])
-        idt_a, bs['b2a'] = self._apply(g_net, g_params['b2a'], bs['b2a'], real_a, k[5])
+        idt_b, bs['a2b'] = self.apply_train(g_net, g_params['a2b'], bs['a2b'], real_b, k[4])
+        idt_a, bs['b2a'] = self.apply_train(g_net, g_params['b2a'], bs['b2a'], real_a, k[5])
         terms['identity'] = lam_idt * (losses.l1(idt_b, real_b) + losses.l1(idt_a, real_a))
       # D in train mode, as the official code; its statistics are updated in the D step.
-      d_fake_b, _ = self._apply(d_net, state.d_params['b'], state.d_batch_stats['b'], fake_b, k[6])
-      d_fake_a, _ = self._apply(d_net, state.d_params['a'], state.d_batch_stats['a'], fake_a, k[6])
+      d_fake_b, _ = self.apply_train(d_net, state.d_params['b'], state.d_batch_stats['b'], fake_b, k[6])
+      d_fake_a, _ = self.apply_train(d_net, state.d_params['a'], state.d_batch_stats['a'], fake_a, k[6])
       terms['g_adv'] = crit(d_fake_b, True) + crit(d_fake_a, True)
       terms['cycle'] = lam * (losses.l1(rec_a, real_a) + losses.l1(rec_b, real_b))
       total = sum(terms.values())
@@ -160,8 +143,8 @@ class CycleGAN(Translator):
     def d_loss_fn(d_params):
       bs, out = dict(state.d_batch_stats), {}
       for side, real, fake in (('a', real_a, pooled_a), ('b', real_b, pooled_b)):
-        r, bs[side] = self._apply(d_net, d_params[side], bs[side], real, k[9])
-        f, bs[side] = self._apply(d_net, d_params[side], bs[side], fake, k[9])
+        r, bs[side] = self.apply_train(d_net, d_params[side], bs[side], real, k[9])
+        f, bs[side] = self.apply_train(d_net, d_params[side], bs[side], fake, k[9])
         out[f'd_loss_{side}'] = 0.5 * (crit(r, True) + crit(f, False))
         out[f'd_real_{side}'], out[f'd_fake_{side}'] = jnp.mean(r), jnp.mean(f)
       return out['d_loss_a'] + out['d_loss_b'], (bs, out)

@@ -18,9 +18,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gan_jax import losses, models
+from gan_jax import losses
 from gan_jax.methods import METHODS
-from gan_jax.methods.common import make_optimizer
 from gan_jax.methods.translation import Translator, variables
 
 
@@ -43,14 +42,7 @@ class Pix2Pix(Translator):
 
   def __init__(self, config, info):
     super().__init__(config, info)
-    self.generator = models.GENERATORS.get(config.model.generator)(config.model, info)
-    self.discriminator = models.DISCRIMINATORS.get(config.model.discriminator)(config.model, info)
-    self.criterion = losses.patch_criterion(config.loss.adversarial)
     self.l1_weight = config.loss.l1_weight
-    tc = config.train
-    steps_per_epoch = -(-info.num_examples // tc.batch_size) if info.num_examples else 0
-    self.g_opt = make_optimizer(config.optim.g, 'g', tc.num_steps, steps_per_epoch)
-    self.d_opt = make_optimizer(config.optim.d, 'd', tc.num_steps, steps_per_epoch)
 
   def init(self, rng) -> Pix2PixState:
     g_key, d_key, run_key = jax.random.split(rng, 3)
@@ -78,14 +70,6 @@ class Pix2Pix(Translator):
       return out[0]
     return jax.vmap(one)(images)
 
-  def _apply(self, module, params, batch_stats, x, key):
-    rngs = {'dropout': key}
-    if batch_stats:
-      out, upd = module.apply(variables(params, batch_stats), x, train=True, rngs=rngs,
-                              mutable=['batch_stats'])
-      return out, upd['batch_stats']
-    return module.apply({'params': params}, x, train=True, rngs=rngs), batch_stats
-
   def train_step(self, state: Pix2PixState, batch):
     rng = jax.random.fold_in(state.rng, state.step)
     k_drop, k_d = jax.random.split(rng)
@@ -93,12 +77,12 @@ class Pix2Pix(Translator):
     crit = self.criterion
     pair = lambda x, y: jnp.concatenate([x, y], axis=-1)
 
-    fake_for_d, _ = self._apply(self.generator, state.g_params, state.g_batch_stats, a, k_drop)
+    fake_for_d, _ = self.apply_train(self.generator, state.g_params, state.g_batch_stats, a, k_drop)
     fake_for_d = jax.lax.stop_gradient(fake_for_d)
 
     def d_loss_fn(d_params):
-      r, bs = self._apply(self.discriminator, d_params, state.d_batch_stats, pair(a, b), k_d)
-      f, bs = self._apply(self.discriminator, d_params, bs, pair(a, fake_for_d), k_d)
+      r, bs = self.apply_train(self.discriminator, d_params, state.d_batch_stats, pair(a, b), k_d)
+      f, bs = self.apply_train(self.discriminator, d_params, bs, pair(a, fake_for_d), k_d)
       return 0.5 * (crit(r, True) + crit(f, False)), (bs, jnp.mean(r), jnp.mean(f))
 
     (d_loss, (d_bs, d_real, d_fake)), d_grads = jax.value_and_grad(
@@ -107,8 +91,8 @@ class Pix2Pix(Translator):
     d_params = optax.apply_updates(state.d_params, d_updates)
 
     def g_loss_fn(g_params):
-      fake, g_bs = self._apply(self.generator, g_params, state.g_batch_stats, a, k_drop)
-      out, _ = self._apply(self.discriminator, d_params, d_bs, pair(a, fake), k_d)
+      fake, g_bs = self.apply_train(self.generator, g_params, state.g_batch_stats, a, k_drop)
+      out, _ = self.apply_train(self.discriminator, d_params, d_bs, pair(a, fake), k_d)
       adv, l1 = crit(out, True), losses.l1(fake, b)
       return adv + self.l1_weight * l1, (g_bs, adv, l1)
 

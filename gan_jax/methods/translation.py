@@ -7,8 +7,10 @@ translation metrics. They have no noise input: --mode=sample does not apply.
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax import losses, models
 from gan_jax.data import translation as data_lib
 from gan_jax.errors import UserError
+from gan_jax.methods.common import make_optimizer
 
 # The metrics that read a translator (gan_jax/metrics/translation.py).
 TRANSLATION_METRICS = ('digits_translation', 'paired_l1_psnr')
@@ -31,6 +33,25 @@ class Translator:
     if bad:
       raise UserError(f'config.eval.metrics has {bad}, which measure sampled images; for '
                       f'translation methods allowed: {TRANSLATION_METRICS}')
+    self.generator = models.GENERATORS.get(config.model.generator)(config.model, info)
+    self.discriminator = models.DISCRIMINATORS.get(config.model.discriminator)(config.model, info)
+    self.criterion = losses.patch_criterion(config.loss.adversarial)
+    # One optimizer for the generator(s), one for the discriminator(s); the 'epochs'
+    # schedule counts epochs of ceil(examples / batch) steps.
+    tc = config.train
+    steps_per_epoch = -(-info.num_examples // tc.batch_size) if info.num_examples else 0
+    self.g_opt = make_optimizer(config.optim.g, 'g', tc.num_steps, steps_per_epoch)
+    self.d_opt = make_optimizer(config.optim.d, 'd', tc.num_steps, steps_per_epoch)
+
+  @staticmethod
+  def apply_train(module, params, batch_stats, x, key):
+    """Train-mode forward (dropout from key); returns (output, updated batch statistics)."""
+    rngs = {'dropout': key}
+    if batch_stats:
+      out, upd = module.apply(variables(params, batch_stats), x, train=True, rngs=rngs,
+                              mutable=['batch_stats'])
+      return out, upd['batch_stats']
+    return module.apply({'params': params}, x, train=True, rngs=rngs), batch_stats
 
   # -- data ----------------------------------------------------------------------
   @classmethod

@@ -1,0 +1,79 @@
+"""Inception feature throughput: our Flax FID Inception (jitted, resize and
+quantization included) against pytorch-fid's InceptionV3 on the same machine,
+with the same seeded random weights (the real ones are not downloadable here;
+speed does not depend on the values).
+
+  python3 bench/inception_speed.py [--batch=32] [--size=32] [--repeats=3]
+
+Needs torch, torchvision and pytorch-fid for the comparison (requirements-ci.txt);
+without them it times ours alone. Prints images/s for each and the ratio.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gan_jax.metrics import inception as inc  # noqa: E402
+
+
+def best_rate(fn, n_images, repeats):
+  fn()  # compile / warm up
+  times = []
+  for _ in range(repeats):
+    t = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - t)
+  return n_images / min(times)
+
+
+def main():
+  p = argparse.ArgumentParser()
+  p.add_argument('--batch', type=int, default=32)
+  p.add_argument('--size', type=int, default=32)
+  p.add_argument('--repeats', type=int, default=3)
+  a = p.parse_args()
+  from test_inception import random_state_dict_numpy  # pylint: disable=g-import-not-at-top
+  sd = random_state_dict_numpy(0)
+  variables = jax.device_put(inc.torch_state_dict_to_variables(sd))
+  images = np.random.default_rng(0).uniform(-1, 1, (a.batch, a.size, a.size, 3)).astype(np.float32)
+  fn = jax.jit(lambda v, x: inc.FIDInception().apply(v, inc.network_input(inc.quantize(x), False))[0])
+  x = jnp.asarray(images)
+  ours = best_rate(lambda: fn(variables, x).block_until_ready(), a.batch, a.repeats)
+  print(f'device: {jax.devices()[0].device_kind}; batch {a.batch} of {a.size}x{a.size} -> 299')
+  print(f'gan_jax Flax FID Inception: {ours:.1f} images/s')
+  try:
+    import torch  # pylint: disable=g-import-not-at-top
+    import pytorch_fid.inception as pfi  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    print('pytorch-fid not installed: no comparison')
+    return
+  full = {k: torch.from_numpy(v) for k, v in sd.items()}
+  original = pfi.load_state_dict_from_url
+  pfi.load_state_dict_from_url = lambda url, progress=True: full
+  try:
+    from test_inception import _torch_keys  # pylint: disable=g-import-not-at-top
+    for k in _torch_keys(pfi):
+      if k.endswith('num_batches_tracked'):
+        full[k] = torch.tensor(0)
+    net = pfi.InceptionV3([3]).eval()
+  finally:
+    pfi.load_state_dict_from_url = original
+  xt = torch.from_numpy(np.floor(np.clip(images * 127.5 + 128, 0, 255)) / 255).permute(0, 3, 1, 2)
+  with torch.no_grad():
+    theirs = best_rate(lambda: net(xt), a.batch, a.repeats)
+  print(f'pytorch-fid InceptionV3 (torch {torch.__version__}, {torch.get_num_threads()} threads): '
+        f'{theirs:.1f} images/s')
+  print(f'ratio ours / pytorch-fid: {ours / theirs:.2f}x')
+
+
+if __name__ == '__main__':
+  main()
