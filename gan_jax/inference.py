@@ -64,15 +64,9 @@ def evaluate(config, method, state, mesh, progress=False, generate_fn=None):
 def translate_arrays(method, state, mesh, images, direction: str, batch_size: int) -> np.ndarray:
   """method.translate over numpy images (N, H, W, C) in [-1, 1], in batches split over
   the devices (the last one padded); returns numpy."""
-  n_dev = mesh.devices.size
-  batch = max(n_dev, min(batch_size, -(-len(images) // n_dev) * n_dev) // n_dev * n_dev)
   fn = _translate_fn(method, mesh, direction)
   out = []
-  for first in range(0, len(images), batch):
-    x = np.asarray(images[first:first + batch], np.float32)
-    real = len(x)
-    if real < batch:
-      x = np.concatenate([x, np.zeros((batch - real,) + x.shape[1:], np.float32)])
+  for x, real in parallel.padded_batches(images, batch_size, mesh):
     out.append(parallel.to_host(fn(state, parallel.shard_batch(x, mesh)))[:real])
   return np.concatenate(out)
 

@@ -96,3 +96,18 @@ def to_host(x) -> np.ndarray:
   if jax.process_count() > 1 and not x.is_fully_replicated:
     return np.asarray(multihost_utils.process_allgather(x, tiled=True))
   return np.asarray(jax.device_get(x))
+
+
+def padded_batches(array, batch_size: int, mesh):
+  """Yields (batch, real_rows): float32 slices of `array` in batches of a multiple of
+  the device count (at most batch_size, at least one row per device), the last one
+  padded with zeros to the same size so one compiled function serves them all."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  n, n_dev = len(array), mesh.devices.size
+  batch = max(n_dev, min(batch_size, -(-n // n_dev) * n_dev) // n_dev * n_dev)
+  for first in range(0, n, batch):
+    x = np.asarray(array[first:first + batch], np.float32)
+    real = len(x)
+    if real < batch:
+      x = np.concatenate([x, np.zeros((batch - real,) + x.shape[1:], np.float32)])
+    yield x, real

@@ -80,21 +80,16 @@ class InceptionExtractor:
 
   def __call__(self, values_0_255: np.ndarray, batch_size: int, label: Optional[str] = None):
     """(pool3 (N, 2048), logits (N, 1008)) float64 of images holding 0..255 values."""
-    n, n_dev = len(values_0_255), self.mesh.devices.size
-    batch = max(n_dev, min(batch_size, -(-n // n_dev) * n_dev) // n_dev * n_dev)
+    n, done = len(values_0_255), 0
     pools, logits, start = [], [], time.time()
-    for first in range(0, n, batch):
-      x = np.asarray(values_0_255[first:first + batch], np.float32)
-      real = len(x)
-      if real < batch:  # pad the last batch to a multiple of the devices
-        x = np.concatenate([x, np.zeros((batch - real,) + x.shape[1:], np.float32)])
+    for x, real in parallel.padded_batches(values_0_255, batch_size, self.mesh):
       if self.resize == 'pil_bicubic':
         x = inception_lib.resize_pil_bicubic(x)
       p, z = self._fn(self.variables, parallel.shard_batch(x, self.mesh))
       pools.append(np.asarray(parallel.to_host(p), np.float64)[:real])
       logits.append(np.asarray(parallel.to_host(z), np.float64)[:real])
+      done += real
       if label and parallel.is_main_process():
-        done = first + real
         print(f'\rInception features of {label}: {done}/{n} '
               f'({done / max(time.time() - start, 1e-9):.1f} img/s)', end='', file=sys.stderr,
               flush=True)
