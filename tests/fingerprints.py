@@ -1,0 +1,136 @@
+"""Fingerprints of the final training state of fixed short runs: the guard that
+a refactor moves no numbers.
+
+A fingerprint is the SHA-256 of the sorted per-array digests (dtype, shape,
+bytes) of every array in the newest checkpoint, read back raw by orbax. Sorting
+makes it independent of how the state pytree is organised, so moving fields
+between classes does not change it; changing any value does.
+
+  python tests/fingerprints.py --write   # record tests/fingerprints.json
+  python tests/fingerprints.py           # compare, one line per run
+  python tests/fingerprints.py --one_device [--write] NAME_1dev ...
+The smoke runs use 4 fake CPU devices, as the tests do.
+"""
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+
+if __name__ == '__main__':
+  # SLOW_RUNS: one device (4 fake devices on 2 cores can stall XLA's CPU all-reduce
+  # at batch 64); the smoke RUNS: 4, as the tests.
+  _devices = 1 if '--one_device' in sys.argv else 4
+  os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +
+                             f' --xla_force_host_platform_device_count={_devices}').strip()
+  os.environ.setdefault('JAX_PLATFORMS', 'cpu')
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FILE = os.path.join(ROOT, 'tests', 'fingerprints.json')
+
+
+def _exp(name):
+  return f'--config={os.path.join(ROOT, "experiments", name)}'
+
+
+# name -> launch.py arguments (the workdir is added). Every experiment's smoke
+# run, the toolbox options the experiments do not switch on, and the digits
+# demo's first 1,000 steps.
+RUNS = {
+    'gan_mnist': [_exp('gan_mnist.py:digits,smoke')],
+    'dcgan_mnist': [_exp('dcgan_mnist.py:digits,smoke')],
+    'dcgan_cifar10': [_exp('dcgan_cifar10.py:digits,smoke')],
+    'cgan_mnist': [_exp('cgan_mnist.py:digits,smoke')],
+    'wgan_mnist': [_exp('wgan_mnist.py:digits,smoke')],
+    'wgan_gp_cifar10': [_exp('wgan_gp_cifar10.py:digits,smoke')],
+    'sngan_cifar10': [_exp('sngan_cifar10.py:digits,smoke')],
+    'cgan_pd_cifar10': [_exp('cgan_pd_cifar10.py:digits,smoke')],
+    'toy2d_ring8': [_exp('toy2d.py:ring8,smoke')],
+    'toy2d_grid25': [_exp('toy2d.py:grid25,smoke')],
+    'cyclegan_digits': [_exp('cyclegan.py:digits,smoke')],
+    'pix2pix_demo': [_exp('pix2pix.py:demo,smoke')],
+    'dcgan_ema_diffaugment': [_exp('dcgan_mnist.py:digits,smoke'), '--config.ema.decay=0.9',
+                              '--config.augment.policy=color,translation,cutout'],
+    'dcgan_r1_every1': [_exp('dcgan_mnist.py:digits,smoke'), '--config.loss.r1_gamma=1.0',
+                        '--config.model.d_batchnorm=False'],
+    'dcgan_ttur_linear': [_exp('dcgan_mnist.py:digits,smoke'), '--config.optim.d.lr=4e-4',
+                          '--config.optim.g.schedule=linear', '--config.optim.d.schedule=linear'],
+}
+SLOW_RUNS = {  # python tests/fingerprints.py --one_device
+    'dcgan_digits_1000_1dev': [_exp('dcgan_mnist.py:digits'), '--config.train.num_steps=1000',
+                          '--config.eval.every=0', '--config.train.checkpoint_every=1000'],
+    'cyclegan_digits_300_1dev': [_exp('cyclegan.py:digits'), '--config.train.num_epochs=0',
+                                 '--config.train.num_steps=300', '--config.eval.every=0',
+                                 '--config.train.checkpoint_every=300'],
+    'pix2pix_demo_300_1dev': [_exp('pix2pix.py:demo'), '--config.train.num_epochs=0',
+                              '--config.train.num_steps=300', '--config.eval.every=0',
+                              '--config.train.checkpoint_every=300'],
+}
+
+
+def state_fingerprint(checkpoint_dir: str) -> str:
+  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+  with ocp.CheckpointManager(checkpoint_dir) as manager:
+    step = manager.latest_step()
+    tree = manager.restore(step, args=ocp.args.StandardRestore())
+  import jax  # pylint: disable=g-import-not-at-top
+  digests = []
+  for leaf in jax.tree.leaves(tree):
+    a = np.asarray(leaf)
+    if np.issubdtype(a.dtype, np.dtype('V')) or a.dtype == object:  # PRNG key data
+      a = np.asarray(jax.random.key_data(leaf))
+    h = hashlib.sha256(f'{a.dtype.str}{a.shape}'.encode())
+    h.update(np.ascontiguousarray(a).tobytes())
+    digests.append(h.hexdigest())
+  return hashlib.sha256(''.join(sorted(digests)).encode()).hexdigest()
+
+
+def run_fingerprint(args) -> str:
+  import launch  # pylint: disable=g-import-not-at-top
+  with tempfile.TemporaryDirectory() as tmp:
+    wd = os.path.join(tmp, 'run')
+    code = launch.run(['launch.py', *args, f'--workdir={wd}'])
+    if code != 0:
+      raise RuntimeError(f'launch.py {" ".join(args)} exited {code}')
+    return state_fingerprint(os.path.join(wd, 'checkpoints'))
+
+
+def versions():
+  import jax  # pylint: disable=g-import-not-at-top
+  import jaxlib  # pylint: disable=g-import-not-at-top
+  return {'jax': jax.__version__, 'jaxlib': jaxlib.__version__}
+
+
+def recorded():
+  with open(FILE) as f:
+    return json.load(f)
+
+
+def main(argv):
+  runs = SLOW_RUNS if '--one_device' in argv else RUNS
+  names = [a for a in argv[1:] if not a.startswith('--')] or list(runs)
+  got = {}
+  for name in names:
+    got[name] = run_fingerprint(runs[name])
+    print(f'{name}: {got[name]}', flush=True)
+    if '--write' in argv:  # after each run: a long list is not lost to one failure
+      old = recorded()['runs'] if os.path.exists(FILE) else {}
+      with open(FILE, 'w') as f:
+        json.dump({'versions': versions(), 'runs': {**old, name: got[name]}}, f, indent=1,
+                  sort_keys=True)
+        f.write('\n')
+  if '--write' in argv:
+    return 0
+  want = recorded()['runs']
+  bad = [n for n in names if want.get(n) != got[n]]
+  for n in bad:
+    print(f'MOVED: {n}')
+  return 1 if bad else 0
+
+
+if __name__ == '__main__':
+  sys.exit(main(sys.argv))
