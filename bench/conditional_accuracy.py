@@ -27,7 +27,7 @@ def main():
   p.add_argument('--per_class', type=int, default=200)
   a, rest = p.parse_known_args()
   import launch  # pylint: disable=g-import-not-at-top
-  from gan_jax import inference  # pylint: disable=g-import-not-at-top
+  from gan_jax import sampling  # pylint: disable=g-import-not-at-top
   from gan_jax.experiment import Experiment  # pylint: disable=g-import-not-at-top
   from gan_jax.metrics import digits_classifier as dc  # pylint: disable=g-import-not-at-top
   config = launch.load_config(['launch.py', f'--config={a.config}', *rest])
@@ -37,7 +37,7 @@ def main():
   accs, confs = [], []
   print(f'{a.workdir} at step {step}, {a.per_class} samples per label')
   for label in range(exp.method.num_classes):
-    imgs = inference.generate_images(exp.method, state, exp.mesh, a.per_class, batch,
+    imgs = sampling.generate_images(exp.method, state, exp.mesh, a.per_class, batch,
                                      jax.random.PRNGKey(label), labels=[label])
     probs = dc.predict_probs(imgs)
     hit = probs.argmax(1) == label

@@ -51,7 +51,8 @@ def run(dataset, overrides, steps, seed, workdir):
     for p in path:
       node = node[p]
     node[last] = value
-  import contextlib, io  # pylint: disable=g-import-not-at-top,multiple-imports
+  import contextlib
+  import io  # pylint: disable=g-import-not-at-top,multiple-imports
   with contextlib.redirect_stdout(io.StringIO()):
     state = train.train_and_evaluate(c, workdir)
   exp = Experiment(c, workdir, need_source=False)

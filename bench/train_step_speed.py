@@ -19,7 +19,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gan_jax import config as config_lib  # noqa: E402
-from gan_jax.methods.common import DataInfo  # noqa: E402
+from gan_jax.data.base import DataInfo  # noqa: E402
 from gan_jax.methods.gan import GAN  # noqa: E402
 from gan_jax.models import dcgan  # noqa: E402
 

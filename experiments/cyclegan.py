@@ -26,7 +26,7 @@ def cyclegan_settings(c):
   c.model.g_width = c.model.d_width = 64  # --ngf 64 --ndf 64
   c.model.init_std = 0.02               # --init_type normal --init_gain 0.02
   c.model.dropout = 0.0                 # --no_dropout is the CycleGAN default
-  c.loss.adversarial = 'lsgan'          # --gan_mode lsgan
+  c.loss.adversarial = 'mse'            # --gan_mode lsgan (losses.PATCH_CRITERIA)
   c.loss.cycle_weight = 10.0            # --lambda_A 10 --lambda_B 10
   c.loss.identity_weight = 0.5          # --lambda_identity 0.5
   c.train.pool_size = 50                # --pool_size 50

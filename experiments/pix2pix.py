@@ -24,9 +24,8 @@ def pix2pix_settings(c):
   c.model.g_width = c.model.d_width = 64
   c.model.init_std = 0.02
   c.model.dropout = 0.5                 # dropout in the decoder (paper, sec. 3.1)
-  c.loss.adversarial = 'non_saturating'  # --gan_mode vanilla
+  c.loss.adversarial = 'bce'            # --gan_mode vanilla (losses.PATCH_CRITERIA)
   c.loss.l1_weight = 100.0              # --lambda_L1 100
-  c.train.pool_size = 0                 # --pool_size 0
   for o in (c.optim.g, c.optim.d):
     o.name, o.lr, o.b1, o.b2 = 'adam', 2e-4, 0.5, 0.999
     o.schedule = 'epochs'

@@ -20,7 +20,8 @@ POLICIES = ('color', 'translation', 'cutout')
 def check_policy(policy: str) -> None:
   bad = [p for p in policy.split(',') if p and p not in POLICIES]
   if bad:
-    raise UserError(f'config.augment.policy has unknown part(s) {bad}; allowed: {", ".join(POLICIES)}')
+    raise UserError(f'config.augment.policy has unknown part(s) {bad}; '
+                    f'allowed: {", ".join(POLICIES)}')
 
 
 def _color(x, key):

@@ -86,7 +86,9 @@ class Checkpoints:
         warn(f'checkpoint at step {s} in {self.directory} is unreadable ({msg}); '
              'trying the previous one')
     raise UserError(f'no readable checkpoint in {self.directory} ({"; ".join(errors)}). '
-                    'If the config changed since these were written, use a new --workdir')
+                    'If the config changed since these were written, use a new --workdir '
+                    '(train states written before gan_jax 0.2, with g_params/d_params fields, '
+                    'do not restore into the per-network states of 0.2)')
 
 
 class BestCheckpoint:

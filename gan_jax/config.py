@@ -2,7 +2,8 @@
 
 Experiment files (`experiments/*.py`) start from `base_config()` and override
 only what their paper changes. `validate()` runs before any compute, so a bad
-value fails in a second with a message naming it.
+value, or a field set for a method that does not read it, fails in a second
+with a message naming it.
 """
 
 import json
@@ -11,6 +12,11 @@ from typing import Dict, Iterable, Tuple
 import ml_collections
 
 from gan_jax.errors import UserError
+from gan_jax.metrics.context import INCEPTION_METRICS
+from gan_jax.metrics.inception import RESIZE_MODES
+from gan_jax.metrics.registry import METRICS
+from gan_jax.methods.base import require
+from gan_jax.methods.registry import METHODS
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -42,7 +48,7 @@ def base_config() -> ml_collections.ConfigDict:
       d_width=64,           # DCGAN ndf / MLP hidden units of D
       leaky_slope=0.2,      # LeakyReLU negative slope
       init_std=0.02,        # N(0, init_std) weight init; 0 = Flax default init
-      g_batchnorm=True,     # BatchNorm in G (DCGAN, SNGAN; conditional BN if conditional)
+      g_batchnorm=True,     # BatchNorm in G (DCGAN; SNGAN's G always has (conditional) BN)
       d_batchnorm=True,     # BatchNorm in D (DCGAN); off for gradient penalties
       mlp_batchnorm=False,  # MLP models: DCGAN-style BatchNorm in G and D (toy 2-D studies)
       # Image-to-image translation networks (resnet_*, unet_*, patchgan):
@@ -62,6 +68,7 @@ def base_config() -> ml_collections.ConfigDict:
       gradient_penalty=0.0, # WGAN-GP lambda; 0 = off
       r1_gamma=0.0,         # R1 penalty weight gamma (term gamma / 2 * R1); 0 = off
       r1_every=1,           # lazy R1: every k D steps, weighted by k (StyleGAN2)
+      # adversarial for pix2pix/cyclegan: 'mse' or 'bce' (losses.PATCH_CRITERIA)
       cycle_weight=10.0,    # cyclegan: lambda of the cycle L1 (both directions)
       identity_weight=0.5,  # cyclegan: identity L1 weight, times cycle_weight; 0 = off
       l1_weight=100.0,      # pix2pix: lambda of the L1 to the target
@@ -143,8 +150,9 @@ def apply_inception_eval(c: ml_collections.ConfigDict, num_samples: int, referen
 
 def apply_smoke(c: ml_collections.ConfigDict) -> None:
   """Shrinks a config to a run of seconds (tests, debugging). Smoke runs leave
-  out the Inception metrics, which need the (downloaded) weight file."""
-  from gan_jax.metrics import INCEPTION_METRICS  # pylint: disable=g-import-not-at-top
+  out the Inception metrics, which need the (downloaded) weight file. Fields
+  the method does not read keep their defaults (see check_fields_read)."""
+  reads = METHODS.get(c.method).reads
   if any(m in INCEPTION_METRICS for m in c.eval.metrics):
     c.eval.metrics = tuple(m for m in c.eval.metrics if m not in INCEPTION_METRICS)
     c.eval.main_metric, c.eval.main_mode = 'digits_confident', 'max'
@@ -152,7 +160,8 @@ def apply_smoke(c: ml_collections.ConfigDict) -> None:
   c.train.n_critic = min(c.train.n_critic, 2)
   c.model.g_width = min(c.model.g_width, 8)
   c.model.d_width = min(c.model.d_width, 8)
-  c.model.z_dim = min(c.model.z_dim, 16)
+  if 'model.z_dim' in reads:
+    c.model.z_dim = min(c.model.z_dim, 16)
   c.data.image_size = min(c.data.image_size, 16)
   c.data.max_examples = 64
   c.train.batch_size = 8
@@ -200,9 +209,25 @@ _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n
                   'eval.num_samples', 'eval.batch_size', 'eval.reference_samples',
                   'eval.kid_subsets', 'eval.kid_subset_size')
 _NON_NEGATIVE = ('train.pool_size', 'loss.cycle_weight', 'loss.identity_weight',
-                 'loss.l1_weight', 'train.num_epochs', 'data.load_size', 'data.num_classes', 'loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
-                 'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every', 'train.sample_every',
+                 'loss.l1_weight', 'train.num_epochs', 'data.load_size', 'data.num_classes',
+                 'loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
+                 'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every',
+                 'train.sample_every',
                  'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std')
+
+
+def find_parent(config, dotted: str, what: str):
+  """(group, last key) of a dotted key in a ConfigDict; an unknown key is an error
+  naming `what` and listing the keys at the level where it went wrong."""
+  node, parts = config, dotted.split('.')
+  for i, part in enumerate(parts):
+    if not hasattr(node, 'keys') or part not in node:
+      where = '.'.join(parts[:i]) or 'config'
+      known = ', '.join(sorted(node.keys())) if hasattr(node, 'keys') else '(not a group)'
+      raise UserError(f'{what}: unknown config key {dotted!r}; keys of {where}: {known}')
+    if i < len(parts) - 1:
+      node = node[part]
+  return node, parts[-1]
 
 
 def _get(c, dotted):
@@ -226,7 +251,6 @@ def validate(c: ml_collections.ConfigDict) -> None:
     raise UserError(f'config.loss.label_smoothing={c.loss.label_smoothing}; allowed: [0, 1)')
   if not 0 <= c.ema.decay < 1:
     raise UserError(f'config.ema.decay={c.ema.decay}; allowed: [0, 1)')
-  from gan_jax.metrics.inception import RESIZE_MODES  # pylint: disable=g-import-not-at-top
   if c.eval.resize not in RESIZE_MODES:
     raise UserError(f'config.eval.resize={c.eval.resize!r}; allowed: {RESIZE_MODES}')
   if c.eval.main_mode not in ('max', 'min'):
@@ -241,28 +265,42 @@ def validate(c: ml_collections.ConfigDict) -> None:
     if o.schedule not in ('constant', 'linear', 'epochs'):
       raise UserError(f'config.optim.{name}.schedule={o.schedule!r}; allowed: constant, '
                       'linear, epochs')
-  from gan_jax import augment  # pylint: disable=g-import-not-at-top
-  augment.check_policy(c.augment.policy)
   # Names are checked against their registries here, before any compute.
-  from gan_jax import losses, methods, models  # pylint: disable=g-import-not-at-top
-  methods.METHODS.get(c.method)
-  models.GENERATORS.get(c.model.generator)
-  models.DISCRIMINATORS.get(c.model.discriminator)
-  losses.ADVERSARIAL_LOSSES.get(c.loss.adversarial)
-  from gan_jax import metrics  # pylint: disable=g-import-not-at-top
+  method_cls = METHODS.get(c.method)
+  check_fields_read(c)
+  method_cls.check_config(c)
   for m in c.eval.metrics:
-    metrics.METRICS.get(m)
-  from gan_jax import data  # pylint: disable=g-import-not-at-top
-  checker = getattr(methods.METHODS.get(c.method), 'check_source', None)
-  (checker or data.check_source_name)(c.data.source)
+    METRICS.get(m)
   if c.data.load_size and c.data.load_size < c.data.image_size:
     raise UserError(f'config.data.load_size={c.data.load_size} is smaller than '
                     f'data.image_size={c.data.image_size}; it must be 0 or >= image_size')
 
 
+def check_fields_read(c: ml_collections.ConfigDict) -> None:
+  """A field that some method reads (its `reads`), set to a non-default value for a
+  method that does not read it, is an error: it would silently do nothing."""
+  method = c.method
+  own = set(METHODS.get(method).reads)
+  current, defaults = _flatten(to_dict(c)), _flatten(to_dict(base_config()))
+  for name in METHODS.names():
+    for field in METHODS.get(name).reads:
+      if field in own or current[field] == defaults[field]:
+        continue
+      readers = [m for m in METHODS.names() if field in METHODS.get(m).reads]
+      raise UserError(f'config.{field}={current[field]!r} is read by {", ".join(readers)}, not by '
+                      f'method {method!r}: remove it (default {defaults[field]!r})')
+
+
+def check_metrics_apply(c: ml_collections.ConfigDict, method) -> None:
+  """Every metric in config.eval.metrics needs a capability the method has."""
+  for m in c.eval.metrics:
+    require(method, METRICS.get(m).needs, f'config.eval.metrics entry {m!r}')
+
+
 # Fields that may change between a run and its resumption: they steer the
 # loop, not the model. Anything else differing means another experiment.
-RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every', 'train.checkpoint_every',
+RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every',
+                        'train.checkpoint_every',
                         'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
                         'eval.', 'data.prefetch', 'data.data_dir', 'data.download')
 

@@ -8,12 +8,11 @@ from typing import Optional
 import jax
 
 from gan_jax import config as config_lib
-from gan_jax import data as data_lib
 from gan_jax import parallel
 from gan_jax.checkpoint import Checkpoints
+from gan_jax.data.base import DataInfo
 from gan_jax.errors import UserError
-from gan_jax.methods import METHODS
-from gan_jax.methods.common import DataInfo
+from gan_jax.methods.registry import METHODS
 
 DATA_INFO_FILE = 'data_info.json'
 CONFIG_FILE = 'config.json'
@@ -32,8 +31,7 @@ class Experiment:
     method_cls = METHODS.get(config.method)
     if need_source:
       # A method may read its own kind of data (translation: two domains).
-      build = getattr(method_cls, 'build_source', data_lib.build_source)
-      self.source = build(config.data)
+      self.source = method_cls.build_source(config.data)
       declared, found = config.data.num_classes, self.source.num_classes
       if declared and declared != found:
         raise UserError(f'config.data.num_classes={declared}, but data.source='
@@ -45,6 +43,7 @@ class Experiment:
     else:  # summary/eval/sample: what training recorded, else what the config declares
       self.info = self._saved_info() or DataInfo(shape, config.data.num_classes)
     self.method = method_cls(config, self.info)
+    config_lib.check_metrics_apply(config, self.method)
 
   # -- workdir files -----------------------------------------------------------
   def _path(self, name):
@@ -70,7 +69,8 @@ class Experiment:
       raise UserError(f'{path} is unreadable ({e}); move it away or use a new --workdir') from None
     diffs = config_lib.config_differences(saved, config_lib.to_dict(self.config))
     if diffs:
-      shown = '; '.join(f'{k}: {a!r} in the workdir, {b!r} now' for k, (a, b) in list(diffs.items())[:5])
+      shown = '; '.join(f'{k}: {a!r} in the workdir, {b!r} now'
+                        for k, (a, b) in list(diffs.items())[:5])
       raise UserError(f'--workdir {self.workdir} holds a run of a different config ({shown}). '
                       'Use a new --workdir, or the config that wrote it')
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import sys
 import time
 
@@ -53,6 +54,16 @@ class MetricLog:
   def close(self) -> None:
     if self.tb is not None:
       self.tb.close()
+
+
+# What a train step logs (losses, D outputs, gradient norms, penalties), as opposed
+# to evaluation metrics; reports list these only when asked, curves.png plots them.
+_TRAINING_TERM = re.compile(r'(loss|grad_norm|^d_real|^d_fake|^g_adv$|^cycle$|^identity$|^l1$|'
+                            r'^gradient_penalty$|^r1$)')
+
+
+def is_training_term(name: str) -> bool:
+  return bool(_TRAINING_TERM.search(name))
 
 
 def _step_of(line: str):

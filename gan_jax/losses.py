@@ -93,20 +93,15 @@ def r1_penalty(d_fn, real):
 
 
 # -- Translation (pix2pix, CycleGAN) ---------------------------------------------------
-
-def patch_criterion(name: str):
-  """The official pix2pix/CycleGAN GANLoss: mean over every patch output of the
-  squared error to the target 1 (real) / 0 (fake) for 'lsgan', or of the binary
-  cross-entropy with logits for 'non_saturating' (their 'vanilla'). Their D loss
-  is 0.5 * (c(real, 1) + c(fake, 0)) and their G loss c(D(G(x)), 1), without
-  the 1/2 that Mao et al.'s G loss (the 'lsgan' above) carries."""
-  if name == 'lsgan':
-    return lambda out, real: jnp.mean((out - (1.0 if real else 0.0)) ** 2)
-  if name == 'non_saturating':
-    return lambda out, real: jnp.mean(jax.nn.softplus(-out) if real else jax.nn.softplus(out))
-  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
-  raise UserError(f"config.loss.adversarial={name!r} for translation; allowed: 'lsgan', "
-                  "'non_saturating' (the official 'vanilla')")
+# The official pix2pix/CycleGAN GANLoss, mean over every (patch) output: 'mse' is its
+# 'lsgan' (squared error to the target 1 for real, 0 for fake), 'bce' its 'vanilla'
+# (binary cross-entropy with logits). Their D loss is 0.5 * (c(real, 1) + c(fake, 0))
+# and their G loss c(D(G(x)), 1): unlike ADVERSARIAL_LOSSES['lsgan'] (Mao et al.'s
+# eq. 2), the G loss carries no 1/2, hence the different names.
+PATCH_CRITERIA: Registry[Callable] = Registry('translation criterion (loss.adversarial)', {
+    'mse': lambda out, real: jnp.mean((out - (1.0 if real else 0.0)) ** 2),
+    'bce': lambda out, real: jnp.mean(jax.nn.softplus(-out) if real else jax.nn.softplus(out)),
+})
 
 
 def l1(a, b):

@@ -1,6 +1,11 @@
-"""Name -> code registries, so configs can refer to code by string."""
+"""Name -> code registries, so configs can refer to code by string.
 
-from typing import Callable, Dict, Generic, TypeVar
+Each registry lives in its own module beside the code it names (e.g.
+gan_jax/methods/registry.py) and lists its entries explicitly; `register` adds
+one from outside the package (a user's own method or model).
+"""
+
+from typing import Callable, Dict, Generic, Mapping, Optional, TypeVar
 
 from gan_jax.errors import UserError
 
@@ -10,9 +15,9 @@ T = TypeVar('T')
 class Registry(Generic[T]):
   """A named table of constructors. Unknown names list the known ones."""
 
-  def __init__(self, kind: str):
+  def __init__(self, kind: str, entries: Optional[Mapping[str, T]] = None):
     self.kind = kind
-    self._entries: Dict[str, T] = {}
+    self._entries: Dict[str, T] = dict(entries or {})
 
   def register(self, name: str) -> Callable[[T], T]:
     def decorator(obj: T) -> T:

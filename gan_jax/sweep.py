@@ -10,12 +10,20 @@ completes it. `--sweep_index=N` (or SLURM_ARRAY_TASK_ID) runs one point, so a
 cluster array job runs a sweep with no extra tooling.
 """
 
+import importlib.util
 import itertools
 import json
 import os
 import re
+import subprocess
+import sys
+import time
 from typing import Dict, List, Sequence
 
+import jax
+
+from gan_jax import config as config_lib
+from gan_jax import train
 from gan_jax.errors import UserError
 
 POINT_FILE = 'sweep_point.json'
@@ -55,16 +63,9 @@ def point_name(overrides: Dict) -> str:
 def apply_overrides(config, overrides: Dict) -> None:
   """Sets dotted keys on a (locked) ConfigDict; unknown keys fail with the known ones."""
   for key, value in overrides.items():
-    node, parts = config, key.split('.')
-    for i, part in enumerate(parts):
-      if not hasattr(node, 'keys') or part not in node:
-        where = '.'.join(parts[:i]) or 'config'
-        known = ', '.join(sorted(node.keys())) if hasattr(node, 'keys') else '(not a group)'
-        raise UserError(f'sweep override {key!r}: unknown config key; keys of {where}: {known}')
-      if i < len(parts) - 1:
-        node = node[part]
+    node, last = config_lib.find_parent(config, key, f'sweep override {key!r}')
     try:
-      node[parts[-1]] = value
+      node[last] = value
     except (TypeError, ValueError) as e:
       raise UserError(f'sweep override {key}={value!r}: {e}') from None
 
@@ -93,3 +94,68 @@ def write_point_file(point_dir: str, index: int, overrides: Dict) -> None:
   os.makedirs(point_dir, exist_ok=True)
   with open(os.path.join(point_dir, POINT_FILE), 'w') as f:
     json.dump({'index': index, 'overrides': overrides}, f, indent=2, sort_keys=True)
+
+
+def load_experiment(spec: str):
+  """(module, arg) of an experiment spec 'path[:arg]'."""
+  path, _, arg = spec.partition(':')
+  mod_spec = importlib.util.spec_from_file_location('_experiment', path)
+  module = importlib.util.module_from_spec(mod_spec)
+  mod_spec.loader.exec_module(module)
+  return module, arg or None
+
+
+def run(config, spec: str, workdir: str, index=None, parallel: int = 1, relaunch=None) -> int:
+  """Trains the sweep of the experiment file `spec`: one point (index, or
+  SLURM_ARRAY_TASK_ID), or all of them, in order or `parallel` at a time through
+  relaunch(i) -> the command line that trains point i alone."""
+  module, arg = load_experiment(spec)
+  if not hasattr(module, 'get_sweep'):
+    raise UserError(f'{spec.partition(":")[0]} defines no get_sweep(); nothing to sweep')
+  points = list(module.get_sweep(arg))
+  index = select_index(index, len(points))
+  if parallel > 1 and index is None:
+    return run_parallel(len(points), parallel, relaunch)
+  for i in [index] if index is not None else range(len(points)):
+    point = config.copy_and_resolve_references()
+    apply_overrides(point, points[i])
+    point_dir = os.path.join(workdir, point_name(points[i]))
+    done = steps_done(point_dir)
+    if done >= point.train.num_steps:
+      print(f'sweep point {i} ({point_name(points[i])}): finished at step {done}, skipped')
+      continue
+    print(f'sweep point {i}/{len(points)}: {point_name(points[i])}', flush=True)
+    write_point_file(point_dir, i, points[i])
+    train.train_and_evaluate(point, point_dir)
+  return 0
+
+
+def run_parallel(num_points: int, slots: int, relaunch) -> int:
+  """Runs every point as its own process (relaunch(i): its command line), `slots` at
+  a time, each on one device: one GPU through CUDA_VISIBLE_DEVICES, or one CPU device."""
+  gpus = [d.id for d in jax.devices() if d.platform == 'gpu']
+  running, failed = {}, []
+  free, queue = list(range(slots)), list(range(num_points))
+  while queue or running:
+    while queue and free:
+      i, slot = queue.pop(0), free.pop(0)
+      env = dict(os.environ)
+      if gpus:
+        env['CUDA_VISIBLE_DEVICES'] = str(gpus[slot % len(gpus)])
+      else:
+        env['XLA_FLAGS'] = ' '.join(f for f in env.get('XLA_FLAGS', '').split()
+                                    if 'device_count' not in f)
+      running[subprocess.Popen(relaunch(i), env=env)] = (i, slot)
+    finished = [p for p in running if p.poll() is not None]
+    if not finished:
+      time.sleep(0.2)
+    for p in finished:
+      i, slot = running.pop(p)
+      free.append(slot)
+      if p.returncode:
+        failed.append(i)
+  if failed:
+    print(f'error: sweep points {failed} failed; rerun the same command to resume them',
+          file=sys.stderr)
+    return 1
+  return 0

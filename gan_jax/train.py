@@ -18,12 +18,13 @@ import jax
 import numpy as np
 
 from gan_jax import images as images_lib
-from gan_jax import inference, logs, parallel
+from gan_jax import inference, logs, parallel, plots, sampling
 from gan_jax.checkpoint import BestCheckpoint
-from gan_jax.data import Batches, Prefetcher
+from gan_jax.data.pipeline import Batches, Prefetcher
 from gan_jax.errors import UserError
 from gan_jax.experiment import Experiment
-from gan_jax.metrics import EvalContext
+from gan_jax.methods.base import GeneratesFromNoise
+from gan_jax.metrics.context import EvalContext
 from gan_jax.metrics.feature_metrics import resolve_main_metric
 
 
@@ -93,21 +94,21 @@ def train_and_evaluate(config, workdir: str, devices=None):
     os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
   log = logs.MetricLog(workdir, resume_step=start, enabled=main)
   best = None
+  main_metric = resolve_main_metric(config.eval.to_dict(), config.data.to_dict())
   if config.eval.every and config.eval.keep_best:
-    main_metric = resolve_main_metric(config.eval.to_dict(), config.data.to_dict())
     best = BestCheckpoint(workdir, main_metric, config.eval.main_mode, enabled_writes=main)
 
   step_fn = jax.jit(method.train_step,
                     in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
                     out_shardings=(parallel.replicated(mesh), parallel.replicated(mesh)),
                     donate_argnums=(0,))
-  grid_fn = jax.jit(method.generate)
-  grid_inputs = parallel.replicate(inference.fixed_grid_inputs(method, config), mesh)
+  grid_fn = jax.jit(method.preview)
+  grid_inputs = parallel.replicate(inference.preview_inputs(method, config), mesh)
   eval_gen_fn = None
-  if config.eval.every:
-    eval_gen_fn = inference.make_generate_fn(method, mesh)
+  if config.eval.every and isinstance(method, GeneratesFromNoise):
+    eval_gen_fn = sampling.make_generate_fn(method, mesh)
 
-  per_step = getattr(method, 'batches_per_step', 1)
+  per_step = method.batches_per_step
   batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip,
                     crop_to=config.data.image_size,
                     per_step=per_step, rows=parallel.process_rows(tc.batch_size * per_step))
@@ -166,6 +167,9 @@ def train_and_evaluate(config, workdir: str, devices=None):
                   f'(saved in checkpoints_best/)', flush=True)
         if row:
           log.write(done, row)
+        if main and (eval_now or last):  # curves.png: the run at a glance
+          plots.run_curves(logs.read_metrics(workdir), main_metric,
+                           os.path.join(workdir, 'curves.png'))
         if sample_now:
           grid = images_lib.make_grid(parallel.to_host(grid_fn(state, grid_inputs)))
           if main:

@@ -57,6 +57,8 @@ RUNS = {
                               '--config.augment.policy=color,translation,cutout'],
     'dcgan_r1_every1': [_exp('dcgan_mnist.py:digits,smoke'), '--config.loss.r1_gamma=1.0',
                         '--config.model.d_batchnorm=False'],
+    'dcgan_r1_lazy4': [_exp('dcgan_mnist.py:digits,smoke'), '--config.loss.r1_gamma=1.0',
+                       '--config.model.d_batchnorm=False', '--config.loss.r1_every=4'],
     'dcgan_ttur_linear': [_exp('dcgan_mnist.py:digits,smoke'), '--config.optim.d.lr=4e-4',
                           '--config.optim.g.schedule=linear', '--config.optim.d.schedule=linear'],
 }

@@ -4,14 +4,13 @@ pure function of (seed, step); bad data gives one clear error."""
 import os
 import time
 
-import ml_collections
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
 
 from gan_jax import config as config_lib
-from gan_jax import data
+from gan_jax.data import pipeline, sources
 from gan_jax.data import tfds_source
 from gan_jax.errors import UserError
 
@@ -29,9 +28,9 @@ def check_batch(b, n, size, channels):
 
 
 def test_embedded_digits_splits_and_values():
-  src = data.build_source(data_cfg(source='embedded:digits', image_size=16, channels=1))
+  src = sources.build_source(data_cfg(source='embedded:digits', image_size=16, channels=1))
   assert len(src) == 1500 and src.num_classes == 10
-  test = data.build_source(data_cfg(source='embedded:digits', split='test', image_size=8))
+  test = sources.build_source(data_cfg(source='embedded:digits', split='test', image_size=8))
   assert len(test) == 297
   raw = test.get(np.arange(297))
   # At 8x8 no resizing happens: values are the 17 grey levels 0..16 scaled to 0..255.
@@ -39,35 +38,36 @@ def test_embedded_digits_splits_and_values():
   d = load_digits()
   np.testing.assert_array_equal(raw['image'][..., 0], np.round(d.images[1500:] * 255 / 16))
   np.testing.assert_array_equal(raw['label'], d.target[1500:])
-  b = data.Batches(src, 8, seed=0)(3)
+  b = pipeline.Batches(src, 8, seed=0)(3)
   check_batch(b, 8, 16, 1)
   assert b['image'].min() == -1.0  # digit backgrounds are 0 -> -1
 
 
 def test_rgb_conversion_and_max_examples():
-  src = data.build_source(data_cfg(source='embedded:digits', image_size=32, channels=3,
+  src = sources.build_source(data_cfg(source='embedded:digits', image_size=32, channels=3,
                                    max_examples=10))
   assert len(src) == 10
-  b = data.Batches(src, 4, seed=0)(0)
+  b = pipeline.Batches(src, 4, seed=0)(0)
   check_batch(b, 4, 32, 3)
   np.testing.assert_array_equal(b['image'][..., 0], b['image'][..., 2])  # grey in RGB
 
 
 def test_batches_are_a_function_of_seed_and_step():
   n = 10
-  seen = np.concatenate([data.batch_indices(7, s, 4, n) for s in range(5)])  # 2 epochs
+  seen = np.concatenate([pipeline.batch_indices(7, s, 4, n) for s in range(5)])  # 2 epochs
   assert sorted(seen[:10]) == list(range(10)) and sorted(seen[10:20]) == list(range(10))
-  np.testing.assert_array_equal(data.batch_indices(7, 3, 4, n), data.batch_indices(7, 3, 4, n))
+  np.testing.assert_array_equal(pipeline.batch_indices(7, 3, 4, n),
+                                pipeline.batch_indices(7, 3, 4, n))
   assert not np.array_equal(seen[:10], seen[10:20])  # a new permutation each epoch
-  assert not np.array_equal(data.batch_indices(8, 0, 10, n), seen[:10])
-  src = data.build_source(data_cfg(source='embedded:digits', image_size=8))
-  a = data.Batches(src, 4, seed=1, random_flip=True)
+  assert not np.array_equal(pipeline.batch_indices(8, 0, 10, n), seen[:10])
+  src = sources.build_source(data_cfg(source='embedded:digits', image_size=8))
+  a = pipeline.Batches(src, 4, seed=1, random_flip=True)
   np.testing.assert_array_equal(a(5)['image'], a(5)['image'])
 
 
 def test_prefetcher_yields_steps_in_order():
   seen = []
-  p = data.Prefetcher(lambda s: {'x': s}, 3, 7, depth=2)
+  p = pipeline.Prefetcher(lambda s: {'x': s}, 3, 7, depth=2)
   for _ in range(4):
     step, b = p.next()
     seen.append((step, b['x']))
@@ -79,9 +79,9 @@ def test_prefetcher_yields_steps_in_order():
                                                 ('mnist', 28, 3)])
 def test_tfds_mock(name, size, channels):
   with tfds.testing.mock_data(num_examples=12):
-    src = data.build_source(data_cfg(source=f'tfds:{name}', image_size=size, channels=channels))
+    src = sources.build_source(data_cfg(source=f'tfds:{name}', image_size=size, channels=channels))
     assert len(src) == 12 and src.num_classes == 10
-    b = data.Batches(src, 5, seed=0)(2)
+    b = pipeline.Batches(src, 5, seed=0)(2)
   check_batch(b, 5, size, channels)
   assert set(np.unique(b['label'])) <= set(range(10))
 
@@ -90,7 +90,7 @@ def test_tfds_offline_unprepared_fails_fast(tmp_path, monkeypatch):
   monkeypatch.setattr(tfds_source, 'online', lambda: False)
   start = time.time()
   with pytest.raises(UserError) as e:
-    data.build_source(data_cfg(source='tfds:mnist', data_dir=str(tmp_path)))
+    sources.build_source(data_cfg(source='tfds:mnist', data_dir=str(tmp_path)))
   assert time.time() - start < 10
   msg = str(e.value)
   assert "'mnist'" in msg and str(tmp_path) in msg and 'folder:' in msg and 'embedded:' in msg
@@ -98,9 +98,9 @@ def test_tfds_offline_unprepared_fails_fast(tmp_path, monkeypatch):
 
 def test_tfds_download_disabled_and_unknown(tmp_path):
   with pytest.raises(UserError, match='data.download is False'):
-    data.build_source(data_cfg(source='tfds:mnist', data_dir=str(tmp_path), download=False))
+    sources.build_source(data_cfg(source='tfds:mnist', data_dir=str(tmp_path), download=False))
   with pytest.raises(UserError, match="no dataset named 'not_a_dataset_xyz'"):
-    data.build_source(data_cfg(source='tfds:not_a_dataset_xyz', data_dir=str(tmp_path)))
+    sources.build_source(data_cfg(source='tfds:not_a_dataset_xyz', data_dir=str(tmp_path)))
 
 
 def test_real_offline_probe_is_quick():
@@ -119,7 +119,7 @@ def test_folder_with_classes_and_bad_files(tmp_path, capsys):
   write_image(str(tmp_path / 'cat' / 'b.jpg'), mode='L')
   write_image(str(tmp_path / 'dog' / 'c.png'), size=(40, 20))
   (tmp_path / 'dog' / 'broken.png').write_bytes(b'not a png')
-  src = data.build_source(data_cfg(source=f'folder:{tmp_path}', image_size=8, channels=3))
+  src = sources.build_source(data_cfg(source=f'folder:{tmp_path}', image_size=8, channels=3))
   assert 'broken.png' in capsys.readouterr().err
   assert len(src) == 3 and src.num_classes == 2
   b = src.get([0, 1, 2])
@@ -130,26 +130,27 @@ def test_folder_with_classes_and_bad_files(tmp_path, capsys):
 def test_folder_unlabelled(tmp_path):
   for i in range(3):
     write_image(str(tmp_path / f'{i}.png'), value=40 * i)
-  src = data.build_source(data_cfg(source=f'folder:{tmp_path}', image_size=8, channels=1))
+  src = sources.build_source(data_cfg(source=f'folder:{tmp_path}', image_size=8, channels=1))
   assert len(src) == 3 and src.num_classes == 0
-  check_batch(data.Batches(src, 2, seed=0)(0), 2, 8, 1)
+  check_batch(pipeline.Batches(src, 2, seed=0)(0), 2, 8, 1)
 
 
 def test_folder_errors(tmp_path):
   with pytest.raises(UserError, match='does not exist'):
-    data.build_source(data_cfg(source=f'folder:{tmp_path}/missing'))
+    sources.build_source(data_cfg(source=f'folder:{tmp_path}/missing'))
   (tmp_path / 'notes.txt').write_text('hi')
   with pytest.raises(UserError, match='holds no images'):
-    data.build_source(data_cfg(source=f'folder:{tmp_path}'))
+    sources.build_source(data_cfg(source=f'folder:{tmp_path}'))
   (tmp_path / 'x.png').write_bytes(b'garbage')
   with pytest.raises(UserError, match='none of its 1 image files is readable'):
-    data.build_source(data_cfg(source=f'folder:{tmp_path}'))
+    sources.build_source(data_cfg(source=f'folder:{tmp_path}'))
 
 
 def test_source_name_errors():
-  with pytest.raises(UserError, match="unknown data source kind 'hf'; known: embedded, folder, tfds"):
-    data.check_source_name('hf:mnist')
+  with pytest.raises(UserError,
+                     match="unknown data source kind 'hf'; known: embedded, folder, tfds"):
+    sources.check_source_name('hf:mnist')
   with pytest.raises(UserError, match="unknown embedded dataset 'letters'"):
-    data.check_source_name('embedded:letters')
+    sources.check_source_name('embedded:letters')
   with pytest.raises(UserError, match='no kind prefix'):
-    data.check_source_name('mnist')
+    sources.check_source_name('mnist')

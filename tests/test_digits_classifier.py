@@ -4,7 +4,7 @@ so its 'confident' fraction means something."""
 import numpy as np
 
 from gan_jax.data.embedded import digits_arrays
-from gan_jax.metrics import METRICS
+from gan_jax.metrics.registry import METRICS
 from gan_jax.metrics import digits_classifier as dc
 
 
@@ -37,13 +37,13 @@ def test_score_by_hand():
 
 def test_metric_reports_real_ceiling_for_rgb_samples():
   real_rgb = np.repeat(dc.real_test_images(32, 1), 3, axis=-1)
-  out = METRICS.get('digits_score')(real_rgb)
+  out = METRICS.get('digits_score').compute(real_rgb)
   assert np.isclose(out['digits_confident'], out['digits_real_confident'])
   assert np.isclose(out['digits_confident_vs_real'], 1.0)
 
 
 def test_digits_frechet_distance_orders_real_and_junk():
-  fd = METRICS.get('digits_fd')
+  fd = METRICS.get('digits_fd').compute
   real = dc.real_test_images(16, 1)  # held-out digits against all digits
   noise = np.random.default_rng(0).uniform(-1, 1, (297, 16, 16, 1))
   ones = real[digits_arrays('test')[1] == 1]  # one class only: mode collapse

@@ -21,12 +21,14 @@ def assert_one_line_error(code, err, *fragments):
 
 @pytest.mark.parametrize('override,fragments', [
     ('--config.train.foo=1', ["unknown config key 'train.foo'", 'batch_size, checkpoint_every']),
-    ('--config.trian.lr=1', ["unknown config key 'trian.lr'", 'keys of config: augment, data, ema']),
+    ('--config.trian.lr=1',
+     ["unknown config key 'trian.lr'", 'keys of config: augment, data, ema']),
     ('--config.train.batch_size=abc', ['--config.train.batch_size=abc', 'invalid literal']),
     ('--config.method=wgan_xx', ["unknown method 'wgan_xx'", 'known: cyclegan, gan, pix2pix']),
     ('--config.model.generator=resnet', ["unknown generator 'resnet'", 'dcgan, mlp']),
     ('--config.loss.adversarial=bce', ["unknown adversarial loss 'bce'", 'hinge']),
-    ('--config.eval.metrics=("fid50k",)', ["unknown metric 'fid50k'", 'digits_score, digits_translation, fid']),
+    ('--config.eval.metrics=("fid50k",)',
+     ["unknown metric 'fid50k'", 'digits_score, digits_translation, fid']),
     ('--config.eval.resize=bicubic', ["config.eval.resize='bicubic'", 'pil_bicubic']),
     ('--config.data.source=hf:mnist', ["unknown data source kind 'hf'", 'embedded, folder, tfds']),
     ('--config.data.image_size=28', ['data.image_size=28', '8, 16, 32, 64']),
@@ -106,7 +108,25 @@ def test_missing_inception_weights_fail_before_training(launch, tmp_path):
   workdir = tmp_path / 'run'
   code, _, err = launch(f'--config={experiment("dcgan_mnist.py")}:digits,smoke',
                         f'--workdir={workdir}', "--config.eval.metrics=('fid',)",
-                        '--config.eval.every=2', f'--config.eval.inception_weights={tmp_path}/no.pth')
+                        '--config.eval.every=2',
+                        f'--config.eval.inception_weights={tmp_path}/no.pth')
   assert code == 2
   assert 'no.pth' in err and 'no such file' in err and 'pt_inception-2015-12-05' in err
   assert not workdir.exists()
+
+
+def test_inception_weights_error_names_the_file_and_the_ways_around_it(launch, tmp_path):
+  """The message names the file to download and two overrides that train without it;
+  both overrides, as printed, do train."""
+  cfg = f'--config={experiment("dcgan_mnist.py")}:digits,smoke'
+  fid = ["--config.eval.metrics=('fid',)", "--config.eval.main_metric=fid",
+         "--config.eval.main_mode=min"]
+  code, _, err = launch(cfg, *fid, '--config.eval.every=2', f'--workdir={tmp_path}/a')
+  assert code == 2 and len(err.strip().splitlines()) == 1
+  assert 'pt_inception-2015-12-05-6726825d.pth' in err and 'GAN_JAX_INCEPTION_WEIGHTS' in err
+  assert "--config.eval.every=0" in err and "--config.eval.metrics='()'" in err
+  for ways, wd in (([*fid, '--config.eval.every=0'], 'b'),
+                   (['--config.eval.metrics=()', '--config.eval.every=2'], 'c')):
+    code, out, err = launch(cfg, *ways, f'--workdir={tmp_path}/{wd}')
+    assert code == 0, err
+    assert sorted(os.listdir(tmp_path / wd / 'checkpoints')) == ['2', '4']

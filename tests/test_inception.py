@@ -40,7 +40,8 @@ def random_state_dict_numpy(seed: int):
       sd[prefix + '.weight'] = rng.normal(0, 0.02, leaf.shape[::-1])
     elif collection == 'batch_stats':
       sd[prefix + ('.running_mean' if leaf_name == 'mean' else '.running_var')] = (
-          rng.normal(0, 0.1, leaf.shape) if leaf_name == 'mean' else rng.uniform(0.5, 1.5, leaf.shape))
+          rng.normal(0, 0.1, leaf.shape) if leaf_name == 'mean'
+          else rng.uniform(0.5, 1.5, leaf.shape))
     elif leaf_name == 'scale':
       sd[prefix + '.weight'] = rng.uniform(0.5, 1.5, leaf.shape)
     else:
@@ -71,7 +72,8 @@ def test_npz_round_trip_and_fingerprint(weights_npz, tmp_path):
   variables = inc.load_variables(weights_npz)
   again = str(tmp_path / 'again.npz')
   inc.save_npz(variables, again)
-  assert inc.variables_fingerprint(inc.load_variables(again)) == inc.variables_fingerprint(variables)
+  assert (inc.variables_fingerprint(inc.load_variables(again))
+          == inc.variables_fingerprint(variables))
   other = inc.torch_state_dict_to_variables(random_state_dict_numpy(1))
   assert inc.variables_fingerprint(other) != inc.variables_fingerprint(variables)
   # torchvision's inception_v3 has 27,161,264 parameters; less its aux head
@@ -184,7 +186,8 @@ def test_port_equals_pytorch_fid_on_the_same_weights(pytorch_fid_model, tmp_path
   # The converter script gives the same weights (and fingerprint) without torch at use time.
   npz = str(tmp_path / 'random.npz')
   out = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'convert_inception.py'),
-                        pth, npz], capture_output=True, text=True, env=subprocess_env(), check=False)
+                        pth, npz], capture_output=True, text=True, env=subprocess_env(),
+                       check=False)
   assert out.returncode == 0, out.stderr
   converted = inc.load_variables(npz)
   assert inc.variables_fingerprint(converted) in out.stdout
@@ -239,7 +242,8 @@ def test_fid_of_the_reference_set_against_itself_is_zero(weights_npz, tmp_path):
   import launch as launch_mod
   from gan_jax import parallel
   from gan_jax.data.pipeline import to_float
-  from gan_jax.metrics import METRICS, EvalContext
+  from gan_jax.metrics.context import EvalContext
+  from gan_jax.metrics.registry import METRICS
   from gan_jax.metrics import feature_metrics as fm
   config = launch_mod.load_config([
       'launch.py', f'--config={experiment("dcgan_mnist.py")}:digits,smoke',
@@ -249,22 +253,23 @@ def test_fid_of_the_reference_set_against_itself_is_zero(weights_npz, tmp_path):
   real = fm._real_images(config)  # pylint: disable=protected-access
   assert real.shape == (40, 16, 16, 1)
   ctx = EvalContext(config, mesh)
-  out = METRICS.get('fid')(to_float(real), ctx)
+  out = METRICS.get('fid').compute(to_float(real), ctx)
   assert out['fid40_train'] == pytest.approx(0.0, abs=1e-3)
   cached = os.listdir(tmp_path)
   assert len(cached) == 1 and ctx.features.extractor.fingerprint in cached[0]
-  shifted = METRICS.get('fid')(np.clip(to_float(real) * 0.5 + 0.3, -1, 1), EvalContext(config, mesh))
+  shifted = METRICS.get('fid').compute(np.clip(to_float(real) * 0.5 + 0.3, -1, 1),
+                                       EvalContext(config, mesh))
   assert shifted['fid40_train'] > 1.0
   assert os.listdir(tmp_path) == cached
   # A corrupt cache file is recomputed with a warning, not a crash.
   with open(os.path.join(tmp_path, cached[0]), 'wb') as f:
     f.write(b'garbage')
-  again = METRICS.get('fid')(to_float(real), EvalContext(config, mesh))
+  again = METRICS.get('fid').compute(to_float(real), EvalContext(config, mesh))
   assert again['fid40_train'] == pytest.approx(0.0, abs=1e-3)
   # clean-fid's PIL bicubic resize: its own cache entry, the same identity.
   with config.unlocked():
     config.eval.resize = 'pil_bicubic'
-  bicubic = METRICS.get('fid')(to_float(real), EvalContext(config, mesh))
+  bicubic = METRICS.get('fid').compute(to_float(real), EvalContext(config, mesh))
   assert bicubic['fid40_train'] == pytest.approx(0.0, abs=1e-3)
   assert len(os.listdir(tmp_path)) == 2 and any('pil_bicubic' in f for f in os.listdir(tmp_path))
 

@@ -7,8 +7,8 @@ import pytest
 
 from gan_jax.errors import UserError
 from gan_jax.inference import count_params
-from gan_jax.methods.common import DataInfo
-from gan_jax.models import DISCRIMINATORS, GENERATORS
+from gan_jax.data.base import DataInfo
+from gan_jax.models.registry import DISCRIMINATORS, GENERATORS
 
 
 def model_cfg(**kw):

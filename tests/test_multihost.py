@@ -43,6 +43,6 @@ def test_two_processes_equal_one(launch, tmp_path):
   assert step_a == step_b == 5
   for x, y in zip(leaves(a), leaves(b)):
     np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5)
-  rows = lambda wd: [json.loads(l) for l in open(os.path.join(wd, 'metrics.jsonl'))]
+  rows = lambda wd: [json.loads(line) for line in open(os.path.join(wd, 'metrics.jsonl'))]
   assert [r['step'] for r in rows(two)] == [r['step'] for r in rows(one)] == [2, 4, 5]
   np.testing.assert_allclose(rows(two)[-1]['g_loss'], rows(one)[-1]['g_loss'], rtol=1e-5)

@@ -38,7 +38,7 @@ def wait_for_line(proc, needle, timeout=120):
 
 def rows(workdir):
   with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-    return [json.loads(l) for l in f]
+    return [json.loads(line) for line in f]
 
 
 def test_sigkill_then_restart_is_bitwise_equal(launch, tmp_path):

@@ -10,14 +10,17 @@ import ml_collections
 import numpy as np
 import pytest
 
-from gan_jax import augment, config as config_lib, data, losses
+from gan_jax import augment, config as config_lib, losses
+from gan_jax.data import pipeline, sources
 from gan_jax.data.embedded import toy_mixture
 from gan_jax.errors import UserError
 from gan_jax.inference import count_params
-from gan_jax.methods.common import DataInfo, ema_update, make_optimizer
+from gan_jax.data.base import DataInfo
+from gan_jax.methods.network import ema_update
+from gan_jax.methods.optimizers import make_optimizer
 from gan_jax.methods.gan import GAN
 from gan_jax.metrics.modes import mode_coverage
-from gan_jax.models import DISCRIMINATORS, GENERATORS
+from gan_jax.models.registry import DISCRIMINATORS, GENERATORS
 
 
 def test_gradient_penalty_matches_finite_differences():
@@ -95,10 +98,10 @@ def test_wgan_clips_critic_weights_and_not_generator():
   step = jax.jit(m.train_step)
   for i in range(3):
     state, metrics = step(state, fake_batch(c, 2, i))
-  d_max = max(float(jnp.abs(p).max()) for p in jax.tree.leaves(state.d_params))
+  d_max = max(float(jnp.abs(p).max()) for p in jax.tree.leaves(state.d.params))
   assert d_max <= 0.01 + 1e-7
   assert d_max == pytest.approx(0.01)  # RMSProp's first steps push weights to the bound
-  assert max(float(jnp.abs(p).max()) for p in jax.tree.leaves(state.g_params)) > 0.01
+  assert max(float(jnp.abs(p).max()) for p in jax.tree.leaves(state.g.params)) > 0.01
 
 
 def test_ema_update_by_hand_and_in_the_step():
@@ -108,8 +111,8 @@ def test_ema_update_by_hand_and_in_the_step():
   c, m = method_for('dcgan_mnist', **{'ema.decay': 0.75})
   s0 = m.init(jax.random.PRNGKey(0))
   s1, _ = jax.jit(m.train_step)(s0, fake_batch(c))
-  for e0, g1, e1 in zip(jax.tree.leaves(s0.ema_params), jax.tree.leaves(s1.g_params),
-                        jax.tree.leaves(s1.ema_params)):
+  for e0, g1, e1 in zip(jax.tree.leaves(s0.g.ema), jax.tree.leaves(s1.g.params),
+                        jax.tree.leaves(s1.g.ema)):
     np.testing.assert_allclose(e1, 0.75 * e0 + 0.25 * g1, rtol=1e-6, atol=1e-7)
 
 
@@ -157,12 +160,12 @@ def test_diff_augment():
 
 
 def test_n_critic_batches_are_interleaved():
-  src = data.build_source(ml_collections.ConfigDict(dict(
+  src = sources.build_source(ml_collections.ConfigDict(dict(
       source='embedded:digits', split='train', image_size=8, channels=1, data_dir='',
       download=False, max_examples=0)))
-  b = data.Batches(src, 4, seed=3, per_step=3)(5)
+  b = pipeline.Batches(src, 4, seed=3, per_step=3)(5)
   for k in range(3):
-    idx = data.batch_indices(3, 5 * 3 + k, 4, len(src))
+    idx = pipeline.batch_indices(3, 5 * 3 + k, 4, len(src))
     np.testing.assert_array_equal(b['label'][k::3], src.get(idx)['label'])
 
 

@@ -16,8 +16,10 @@ TOY = experiment('toy2d.py') + ':ring8,smoke'
 
 def test_product_zip_and_names():
   pts = sweep.product({'optim.d.lr': [1e-4, 4e-4], 'train.n_critic': [1, 5]})
-  assert pts == [{'optim.d.lr': 1e-4, 'train.n_critic': 1}, {'optim.d.lr': 1e-4, 'train.n_critic': 5},
-                 {'optim.d.lr': 4e-4, 'train.n_critic': 1}, {'optim.d.lr': 4e-4, 'train.n_critic': 5}]
+  assert pts == [{'optim.d.lr': 1e-4, 'train.n_critic': 1},
+                 {'optim.d.lr': 1e-4, 'train.n_critic': 5},
+                 {'optim.d.lr': 4e-4, 'train.n_critic': 1},
+                 {'optim.d.lr': 4e-4, 'train.n_critic': 5}]
   assert sweep.zipped({'a': [1, 2], 'b': ['x', 'y']}) == [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
   with pytest.raises(UserError, match='one length'):
     sweep.zipped({'a': [1, 2], 'b': [1]})
@@ -34,7 +36,7 @@ def test_overrides_are_checked():
   c.lock()
   sweep.apply_overrides(c, {'optim.d.lr': 1e-3})
   assert c.optim.d.lr == 1e-3
-  with pytest.raises(UserError, match="'optim.d.lrr': unknown config key; keys of optim.d"):
+  with pytest.raises(UserError, match="unknown config key 'optim.d.lrr'; keys of optim.d: b1"):
     sweep.apply_overrides(c, {'optim.d.lrr': 1})
 
 
@@ -103,13 +105,26 @@ def test_report_on_fake_runs(launch, tmp_path):
       {'step': 30, 'g_loss': 4.0, 'digits_confident': 0.6}])
   code, out, err = launch('--mode=report', f'--workdir={root}')
   assert code == 0, err
-  assert 'sorted by best digits_confident' in out
+  assert 'sorted by best digits_confident (higher is better)' in out
   with open(os.path.join(root, 'report.csv')) as f:
     rows = list(csv.DictReader(f))
   assert [r['run'] for r in rows] == ['lr=2', 'lr=1']  # best confident 0.7 before 0.5
+  # Overrides, steps, then the main metric: final, best, step of the best. No loss terms.
+  assert list(rows[0]) == ['run', 'optim.g.lr', 'steps', 'digits_confident final',
+                           'digits_confident best', 'best at step']
   assert rows[0]['steps'] == '30' and rows[0]['digits_confident final'] == '0.6'
-  assert rows[0]['digits_confident best'] == '0.7' and rows[0]['g_loss best'] == '3'
-  assert rows[1]['g_loss final'] == '1' and rows[1]['optim.g.lr'] == '1'
+  assert rows[0]['digits_confident best'] == '0.7' and rows[0]['best at step'] == '10'
+  assert rows[1]['optim.g.lr'] == '1' and rows[1]['best at step'] == '10'
   assert os.path.exists(os.path.join(root, 'report.md'))
+  png = os.path.join(root, 'report.png')  # the main metric over steps, a line per point
+  assert os.path.getsize(png) > 10_000 and open(png, 'rb').read(4) == b'\x89PNG'
+  code, out, err = launch('--mode=report', '--report_losses', f'--workdir={root}')
+  assert code == 0 and '| g_loss |' in out.replace(' g_loss |', '| g_loss |')
+  with open(os.path.join(root, 'report.csv')) as f:
+    assert list(csv.DictReader(f))[1]['g_loss'] == '1'
+  # A single run's workdir: its row and its curves.png.
+  code, out, err = launch('--mode=report', f'--workdir={root}/lr=1')
+  assert code == 0 and '| lr=1 |' in out
+  assert os.path.getsize(os.path.join(root, 'lr=1', 'curves.png')) > 10_000
   code, out, err = launch('--mode=report', f'--workdir={root}/none')
   assert code == 2 and 'does not exist' in err

@@ -10,11 +10,13 @@ import jax
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
+from PIL import Image
 
 from conftest import experiment
 from gan_jax.experiment import Experiment
 
-EXPERIMENTS = ['gan_mnist.py', 'dcgan_mnist.py', 'dcgan_cifar10.py', 'cgan_mnist.py', 'wgan_mnist.py',
+EXPERIMENTS = ['gan_mnist.py', 'dcgan_mnist.py', 'dcgan_cifar10.py', 'cgan_mnist.py',
+               'wgan_mnist.py',
                'wgan_gp_cifar10.py', 'sngan_cifar10.py', 'cgan_pd_cifar10.py']
 
 
@@ -41,12 +43,13 @@ def test_smoke_digits_end_to_end(name, launch, tmp_path):
   code, out, err = launch(f'--config={cfg}', f'--workdir={wd}')
   assert code == 0, err
   assert 'step 4/4' in out and 'it/s' in out and 'ETA' in out
-  rows = [json.loads(l) for l in open(os.path.join(wd, 'metrics.jsonl'))]
+  rows = [json.loads(line) for line in open(os.path.join(wd, 'metrics.jsonl'))]
   assert [r['step'] for r in rows] == [2, 4]
   for key in ('d_loss', 'g_loss', 'd_real', 'd_fake', 'd_grad_norm', 'g_grad_norm'):
     assert np.isfinite(rows[-1][key])
   assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ['2', '4']
   assert os.path.exists(os.path.join(wd, 'samples', 'step_000004.png'))
+  assert os.path.getsize(os.path.join(wd, 'curves.png')) > 10_000  # written at the end
   assert glob.glob(os.path.join(wd, 'tensorboard', 'events.out.tfevents.*'))
   saved = json.load(open(os.path.join(wd, 'config.json')))
   assert saved['train']['num_steps'] == 4 and saved['data']['source'] == 'embedded:digits'
@@ -54,7 +57,10 @@ def test_smoke_digits_end_to_end(name, launch, tmp_path):
   code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=sample',
                           '--num_samples=5', f'--output={tmp_path}/png')
   assert code == 0, err
-  assert sorted(os.listdir(tmp_path / 'png')) == [f'sample_{i:05d}.png' for i in range(5)]
+  assert sorted(os.listdir(tmp_path / 'png')) == ['grid.png'] + [f'sample_{i:05d}.png'
+                                                                   for i in range(5)]
+  grid = np.asarray(Image.open(tmp_path / 'png' / 'grid.png'))  # 2 rows x 3 of 16 px, 1 px pad
+  assert grid.shape[:2] == (2 * 17 + 1, 3 * 17 + 1) and 'grid.png' in out
   code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=eval')
   assert code == 0, err
   result = json.loads(out.strip().splitlines()[-1])

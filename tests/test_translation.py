@@ -14,12 +14,13 @@ from PIL import Image
 
 from conftest import experiment
 from gan_jax import config as config_lib
-from gan_jax import data
+from gan_jax.data import base, embedded, pipeline
 from gan_jax.checkpoint import Checkpoints
-from gan_jax.data import translation as tdata
+from gan_jax.data import two_domain as tdata
 from gan_jax.errors import UserError
-from gan_jax.methods import METHODS
-from gan_jax.methods.common import DataInfo, epoch_schedule
+from gan_jax.methods.registry import METHODS
+from gan_jax.data.base import DataInfo
+from gan_jax.methods.optimizers import epoch_schedule
 from gan_jax.methods.cyclegan import pool_query
 
 CYCLEGAN = experiment('cyclegan.py')
@@ -27,7 +28,7 @@ PIX2PIX = experiment('pix2pix.py')
 
 
 def total(out: str, name: str) -> int:
-  line = next(l for l in out.splitlines() if l.strip().startswith(f'{name} total:'))
+  line = next(x for x in out.splitlines() if x.strip().startswith(f'{name} total:'))
   return int(line.split(':')[1].split()[0].replace(',', ''))
 
 
@@ -50,20 +51,21 @@ def test_pix2pix_summary_counts_equal_the_official_networks(launch):
 
 def test_resnet_6blocks_and_unet_128_by_hand():
   from gan_jax.inference import count_params
-  from gan_jax.models import GENERATORS
+  from gan_jax.models.registry import GENERATORS
   cfg = config_lib.base_config().model
   cfg.norm = 'instance'
   g = GENERATORS.get('resnet_6blocks')(cfg, DataInfo((128, 128, 3), 0))
-  v = jax.eval_shape(lambda: g.init(jax.random.PRNGKey(0), jnp.zeros((1, 128, 128, 3)), train=False))
+  x128 = jnp.zeros((1, 128, 128, 3))
+  v = jax.eval_shape(lambda: g.init(jax.random.PRNGKey(0), x128, train=False))
   # 9 blocks minus 3 residual blocks of 2 x (256*256*9 + 256).
   assert count_params(v['params']) == 11_378_179 - 3 * 2 * (256 * 256 * 9 + 256)
   cfg.norm = 'batch'
   u = GENERATORS.get('unet_128')(cfg, DataInfo((128, 128, 3), 0))
-  v = jax.eval_shape(lambda: u.init(jax.random.PRNGKey(0), jnp.zeros((1, 128, 128, 3)), train=False))
+  v = jax.eval_shape(lambda: u.init(jax.random.PRNGKey(0), x128, train=False))
   # unet_256 minus one 512 -> 512 level: down 512*512*16 + BN 1024, up 1024*512*16 + BN 1024.
   assert count_params(v['params']) == 54_413_955 - (512 * 512 * 16 + 1024 + 1024 * 512 * 16 + 1024)
-  out = jax.eval_shape(lambda: u.apply(u.init(jax.random.PRNGKey(0), jnp.zeros((1, 128, 128, 3)),
-                                              train=False), jnp.zeros((2, 128, 128, 3)), train=False))
+  out = jax.eval_shape(lambda: u.apply(u.init(jax.random.PRNGKey(0), x128, train=False),
+                                       jnp.zeros((2, 128, 128, 3)), train=False))
   assert out.shape == (2, 128, 128, 3)
 
 
@@ -90,11 +92,13 @@ def test_image_pool_fills_then_swaps_half_the_time():
       assert after == before
     else:
       swaps += 1
-      assert o in before and sorted(before[:before.index(o)] + before[before.index(o) + 1:] + [v]) == after
+      rest = before[:before.index(o)] + before[before.index(o) + 1:]
+      assert o in before and sorted(rest + [v]) == after
   assert int(count) == 3
   assert 160 < swaps < 240  # probability 1/2 over 400 queries
   # A batch goes through image by image; size 0 passes everything through.
-  out, _, _ = pool_query(jnp.zeros((0, 1, 1, 1)), count, jnp.ones((5, 1, 1, 1)), jax.random.PRNGKey(0))
+  out, _, _ = pool_query(jnp.zeros((0, 1, 1, 1)), count, jnp.ones((5, 1, 1, 1)),
+                         jax.random.PRNGKey(0))
   assert out.shape == (5, 1, 1, 1)
 
 
@@ -103,7 +107,8 @@ def test_image_pool_state_survives_a_checkpoint(tmp_path):
   method = METHODS.get('cyclegan')(config, DataInfo((16, 16, 3), 0, 64))
   state = method.init(jax.random.PRNGKey(0))
   batch = {'image': jax.random.uniform(jax.random.PRNGKey(1), (4, 16, 16, 3), minval=-1, maxval=1),
-           'image_b': jax.random.uniform(jax.random.PRNGKey(2), (4, 16, 16, 3), minval=-1, maxval=1)}
+           'image_b': jax.random.uniform(jax.random.PRNGKey(2), (4, 16, 16, 3), minval=-1,
+                                         maxval=1)}
   step = jax.jit(method.train_step)
   for _ in range(2):
     state, _ = step(state, batch)
@@ -130,18 +135,18 @@ def test_epoch_schedule_at_the_official_epochs():
 
 
 def test_patch_criteria_by_hand():
-  from gan_jax.losses import l1, patch_criterion
+  from gan_jax.losses import PATCH_CRITERIA, l1
   out = jnp.array([[0.5, -1.0], [2.0, 0.0]])
-  ls = patch_criterion('lsgan')
+  ls = PATCH_CRITERIA.get('mse')
   assert float(ls(out, True)) == pytest.approx((0.25 + 4 + 1 + 1) / 4)
   assert float(ls(out, False)) == pytest.approx((0.25 + 1 + 4 + 0) / 4)
-  bce = patch_criterion('non_saturating')
+  bce = PATCH_CRITERIA.get('bce')
   sig = 1 / (1 + np.exp(-np.asarray(out)))
   assert float(bce(out, True)) == pytest.approx(-np.mean(np.log(sig)), rel=1e-6)
   assert float(bce(out, False)) == pytest.approx(-np.mean(np.log(1 - sig)), rel=1e-6)
   assert float(l1(jnp.ones((2, 2)), jnp.zeros((2, 2)))) == 1.0
-  with pytest.raises(UserError, match="allowed: 'lsgan'"):
-    patch_criterion('hinge')
+  with pytest.raises(UserError, match="unknown translation criterion.*'lsgan'; known: bce, mse"):
+    PATCH_CRITERIA.get('lsgan')
 
 
 def cyclegan_smoke_config():
@@ -158,7 +163,8 @@ def test_cycle_and_identity_losses_by_hand():
   a = jax.random.uniform(jax.random.PRNGKey(1), (4, 16, 16, 3), minval=-1, maxval=1)
   b = jax.random.uniform(jax.random.PRNGKey(2), (4, 16, 16, 3), minval=-1, maxval=1)
   t = lambda x, d: np.asarray(method.translate(state, x, d))
-  cycle = 10 * (np.mean(np.abs(t(t(a, 'a2b'), 'b2a') - a)) + np.mean(np.abs(t(t(b, 'b2a'), 'a2b') - b)))
+  cycle = 10 * (np.mean(np.abs(t(t(a, 'a2b'), 'b2a') - a))
+                + np.mean(np.abs(t(t(b, 'b2a'), 'a2b') - b)))
   identity = 10 * 0.5 * (np.mean(np.abs(t(b, 'a2b') - b)) + np.mean(np.abs(t(a, 'b2a') - a)))
   _, metrics = jax.jit(method.train_step)(state, {'image': a, 'image_b': b})
   assert float(metrics['cycle']) == pytest.approx(cycle, rel=1e-4)
@@ -171,11 +177,11 @@ def test_cycle_and_identity_losses_by_hand():
 
 def test_digits_m_is_the_mnist_m_blend():
   images, labels = tdata.digits_m_arrays('test', 16)
-  digits, dl = data.embedded.digits_arrays('test')
+  digits, dl = embedded.digits_arrays('test')
   assert images.shape == (297, 16, 16, 3) and images.dtype == np.uint8
   np.testing.assert_array_equal(labels, dl)
   crops = tdata.random_photo_crops(297, 16, 'test', seed=12).astype(int)
-  d = data.base.conform_batch(list(digits), 16, 1).astype(int)
+  d = base.conform_batch(list(digits), 16, 1).astype(int)
   np.testing.assert_array_equal(images, np.abs(crops - d))
   assert images.std(axis=(1, 2)).mean() > 20  # colourful backgrounds, not flat
 
@@ -185,7 +191,7 @@ def test_unpaired_sources_and_batches():
   cfg.source, cfg.channels, cfg.image_size = 'embedded:digits2digits_m', 3, 16
   src = tdata.unpaired_source(cfg)
   assert len(src) == 1500
-  b = data.Batches(src, 6, seed=0)(3)
+  b = pipeline.Batches(src, 6, seed=0)(3)
   assert b['image'].shape == b['image_b'].shape == (6, 16, 16, 3)
   assert b['image'].min() >= -1 and b['image_b'].max() <= 1
   cfg.split = 'validation'
@@ -199,7 +205,7 @@ def test_tfds_cycle_gan_mock():
   with tfds.testing.mock_data(num_examples=5):
     src = tdata.unpaired_source(cfg)
     assert len(src) == 5 and src.a.name == src.b.name == 'tfds:cycle_gan/horse2zebra'
-    b = data.Batches(src, 2, seed=0)(0)
+    b = pipeline.Batches(src, 2, seed=0)(0)
   assert b['image'].shape == b['image_b'].shape == (2, 16, 16, 3)
 
 
@@ -223,7 +229,7 @@ def test_paired_folder_layouts_and_crop(tmp_path):
   swapped = tdata.paired_source(cfg)
   np.testing.assert_array_equal(swapped.images_a, src.images_b)
   # Crop and flip: the same window and mirroring for A and B of each row.
-  b = data.Batches(src, 3, seed=1, random_flip=True, crop_to=8)(0)
+  b = pipeline.Batches(src, 3, seed=1, random_flip=True, crop_to=8)(0)
   assert b['image'].shape == (3, 8, 8, 3)
   for i in range(3):
     j = next(k for k in range(3)
@@ -232,10 +238,10 @@ def test_paired_folder_layouts_and_crop(tmp_path):
     pos = next(p for p, w in enumerate(wins_a) if np.allclose(b['image'][i], w))
     np.testing.assert_allclose(b['image_b'][i], wins_b[pos])
   # Two folders matched by file name.
-  for d, base in (('trainA', 10), ('trainB', 250)):
+  for d, grey in (('trainA', 10), ('trainB', 250)):
     (tmp_path / 'two' / d).mkdir(parents=True)
     for name in ('x.png', 'y.png', f'only_{d}.png'):
-      _save(tmp_path / 'two' / d / name, np.full((9, 9, 3), base, np.uint8))
+      _save(tmp_path / 'two' / d / name, np.full((9, 9, 3), grey, np.uint8))
   cfg.source, cfg.direction = f'folder:{tmp_path}/two', 'a2b'
   assert len(tdata.paired_source(cfg)) == 2
   cfg.source = f'folder:{tmp_path}/nothing'
@@ -248,8 +254,8 @@ def _windows(u8):
   x = u8.astype(np.float32) * (2 / 255) - 1
   out = []
   for t in range(5):
-    for l in range(5):
-      w = x[t:t + 8, l:l + 8]
+    for left in range(5):
+      w = x[t:t + 8, left:left + 8]
       out += [w, w[:, ::-1]]
   return out
 
@@ -318,7 +324,8 @@ def test_pix2pix_smoke_train_eval_translate(launch, tmp_path):
 def test_translation_config_errors(launch, tmp_path):
   code, _, err = launch(f'--config={CYCLEGAN}:digits,smoke', f'--workdir={tmp_path}/a',
                         "--config.eval.metrics=('fid',)")
-  assert code == 2 and "allowed: ('digits_translation', 'paired_l1_psnr')" in err
+  assert code == 2 and ("config.eval.metrics entry 'fid' needs a method that generates images "
+                        "from noise; method 'cyclegan' translates images") in err
   code, _, err = launch(f'--config={CYCLEGAN}:digits,smoke', f'--workdir={tmp_path}/b',
                         '--config.data.source=embedded:photos_colorize')
   assert code == 2 and "unknown embedded unpaired dataset 'photos_colorize'" in err

@@ -1,15 +1,21 @@
-"""The source interface, the source registry and image conforming."""
+"""The source interface, the data description methods and models are built
+from, and image conforming (size, channels) shared by every source."""
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 
 from gan_jax.errors import UserError
-from gan_jax.registry import Registry
 
-# prefix ('tfds', 'folder', 'embedded') -> factory(rest_of_name, data_config) -> ImageSource
-SOURCES = Registry('data source kind')
+
+class DataInfo(NamedTuple):
+  """What methods and models are built from: the shape of one image, the number
+  of classes (0: unlabelled) and of examples per epoch (0: unknown, e.g. in
+  --mode=sample)."""
+  image_shape: Tuple[int, int, int]
+  num_classes: int
+  num_examples: int = 0
 
 
 class ImageSource:
@@ -41,35 +47,6 @@ class ArraySource(ImageSource):
   def get(self, indices):
     indices = np.asarray(indices)
     return {'image': self.images[indices], 'label': self.labels[indices]}
-
-
-def split_kind(source: str):
-  if ':' not in source:
-    raise UserError(f'data.source={source!r} has no kind prefix; allowed: '
-                    f'{", ".join(k + ":<name>" for k in SOURCES.names())}')
-  kind, rest = source.split(':', 1)
-  return kind, rest
-
-
-def check_source_name(source: str) -> None:
-  kind, rest = split_kind(source)
-  SOURCES.get(kind)
-  if not rest:
-    raise UserError(f'data.source={source!r} names no dataset after {kind!r}:')
-  if kind == 'embedded':
-    from gan_jax.data.embedded import EMBEDDED  # pylint: disable=g-import-not-at-top
-    EMBEDDED.get(rest)
-
-
-def build_source(data_config) -> ImageSource:
-  """Builds the source named by data_config.source, truncated to max_examples."""
-  kind, rest = split_kind(data_config.source)
-  source = SOURCES.get(kind)(rest, data_config)
-  if len(source) == 0:
-    raise UserError(f'data.source={data_config.source!r} split {data_config.split!r} is empty')
-  if data_config.max_examples and data_config.max_examples < len(source):
-    source = Truncated(source, data_config.max_examples)
-  return source
 
 
 class Truncated(ImageSource):

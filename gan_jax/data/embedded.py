@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from gan_jax.data.base import SOURCES, ArraySource, conform_batch
+from gan_jax.data.base import ArraySource, conform_batch
 from gan_jax.errors import UserError
 from gan_jax.registry import Registry
 
@@ -44,7 +44,6 @@ def digits(data_config) -> ArraySource:
   return ArraySource('embedded:digits', images, labels, num_classes=10)
 
 
-@SOURCES.register('embedded')
 def embedded_source(name, data_config):
   return EMBEDDED.get(name)(data_config)
 

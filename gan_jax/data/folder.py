@@ -11,7 +11,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from gan_jax.data.base import SOURCES, ImageSource, conform_image
+from gan_jax.data.base import ImageSource, conform_image
 from gan_jax.errors import UserError, warn
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff', '.ppm')
@@ -63,7 +63,7 @@ class FolderSource(ImageSource):
     if bad:
       warn(f'skipping {len(bad)} unreadable image file(s): {", ".join(bad[:10])}')
     self.paths = [p for p, good in zip(paths, ok) if good]
-    self.labels = np.array([l for l, good in zip(labels, ok) if good], np.int32)
+    self.labels = np.array([label for label, good in zip(labels, ok) if good], np.int32)
     if not self.paths:
       raise UserError(f'data folder {root!r}: none of its {len(paths)} image files is readable')
     self.name = f'folder:{root}'
@@ -81,6 +81,5 @@ class FolderSource(ImageSource):
     return {'image': np.stack(images), 'label': self.labels[np.asarray(indices)]}
 
 
-@SOURCES.register('folder')
 def folder_source(path, data_config):
   return FolderSource(os.path.expanduser(path), data_config.image_size, data_config.channels)

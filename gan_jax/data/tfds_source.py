@@ -12,7 +12,7 @@ import socket
 
 import numpy as np
 
-from gan_jax.data.base import SOURCES, ImageSource, conform_batch
+from gan_jax.data.base import ImageSource, conform_batch
 from gan_jax.errors import UserError
 
 # tfds fetches through this host (its GCS mirror) before the original URLs.
@@ -51,7 +51,8 @@ def open_data_source(name: str, split: str, data_dir: str, download: bool):
                     f'(see `tfds.list_builders()` or the tfds catalog)') from None
   except ValueError as e:
     if 'BuilderConfig' in str(e):
-      raise UserError(f'tfds dataset {name!r}: unknown config; {str(e).splitlines()[0][:300]}') from None
+      raise UserError(f'tfds dataset {name!r}: unknown config; '
+                      f'{str(e).splitlines()[0][:300]}') from None
     first_error = e
   except NotImplementedError as e:  # prepared in a format without random access, or not at all
     try:
@@ -75,7 +76,8 @@ def open_data_source(name: str, split: str, data_dir: str, download: bool):
     return tfds.data_source(name, download=True, **kwargs)
   except Exception as e:  # pylint: disable=broad-except
     raise UserError(f'tfds dataset {name!r} split {split!r} could not be prepared: '
-                    f'{type(e).__name__}: {str(e)[:300]} (before download: {first_error})') from None
+                    f'{type(e).__name__}: {str(e)[:300]} (before download: {first_error})'
+                    ) from None
 
 
 class TfdsSource(ImageSource):
@@ -102,6 +104,5 @@ class TfdsSource(ImageSource):
     return {'image': images, 'label': labels}
 
 
-@SOURCES.register('tfds')
 def tfds_source(name, data_config):
   return TfdsSource(name, data_config)

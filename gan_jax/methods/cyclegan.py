@@ -16,23 +16,19 @@ The pools are part of the TrainState (checkpointed, updated functionally).
 import flax
 import jax
 import jax.numpy as jnp
-import optax
 
 from gan_jax import losses
-from gan_jax.methods import METHODS
-from gan_jax.methods.translation import Translator, variables
+from gan_jax.methods.network import NetworkState, variables
+from gan_jax.methods.phases import Phase
+from gan_jax.methods.translator import Translator
 
 
 @flax.struct.dataclass
 class CycleGANState:
   step: jax.Array
   rng: jax.Array
-  g_params: dict        # {'a2b': ..., 'b2a': ...}
-  g_batch_stats: dict   # empty with instance norm
-  d_params: dict        # {'a': judges domain A, 'b': judges domain B}
-  d_batch_stats: dict
-  g_opt_state: optax.OptState
-  d_opt_state: optax.OptState
+  g: NetworkState       # params {'a2b': ..., 'b2a': ...}, one optimizer
+  d: NetworkState       # params {'a': judges domain A, 'b': judges domain B}
   pool_a: jax.Array     # (pool_size, H, W, C) past fakes of domain A (b2a outputs)
   pool_b: jax.Array     # past fakes of domain B (a2b outputs)
   pool_count: jax.Array  # images stored so far (the same in both pools), <= pool_size
@@ -65,8 +61,8 @@ def pool_query(pool, count, images, key):
   return out, pool, count
 
 
-@METHODS.register('cyclegan')
 class CycleGAN(Translator):
+  reads = ('loss.cycle_weight', 'loss.identity_weight', 'train.pool_size')
 
   def __init__(self, config, info):
     super().__init__(config, info)
@@ -82,81 +78,73 @@ class CycleGAN(Translator):
          for name, k in (('a2b', keys[0]), ('b2a', keys[1]))}
     d = {name: self.discriminator.init(k, x, train=False)
          for name, k in (('a', keys[2]), ('b', keys[3]))}
-    g_params = {k: v['params'] for k, v in g.items()}
-    d_params = {k: v['params'] for k, v in d.items()}
     pool = jnp.zeros((self.pool_size,) + tuple(self.info.image_shape), jnp.float32)
     return CycleGANState(
         step=jnp.zeros((), jnp.int32), rng=keys[4],
-        g_params=g_params, g_batch_stats={k: v.get('batch_stats', {}) for k, v in g.items()},
-        d_params=d_params, d_batch_stats={k: v.get('batch_stats', {}) for k, v in d.items()},
-        g_opt_state=self.g_opt.init(g_params), d_opt_state=self.d_opt.init(d_params),
+        g=NetworkState.create(_stack_variables(g), self.g_opt),
+        d=NetworkState.create(_stack_variables(d), self.d_opt),
         pool_a=pool, pool_b=jnp.copy(pool), pool_count=jnp.zeros((), jnp.int32))
 
   def networks(self, state):
-    return {'generator_a2b': state.g_params['a2b'], 'generator_b2a': state.g_params['b2a'],
-            'discriminator_a': state.d_params['a'], 'discriminator_b': state.d_params['b']}
+    return {'generator_a2b': state.g.params['a2b'], 'generator_b2a': state.g.params['b2a'],
+            'discriminator_a': state.d.params['a'], 'discriminator_b': state.d.params['b']}
 
   def translate(self, state, images, direction: str):
     self.check_direction(direction)
     return self.generator.apply(
-        variables(state.g_params[direction], state.g_batch_stats[direction]), images,
+        variables(state.g.params[direction], state.g.batch_stats[direction]), images,
         train=False)
 
   # -- training ------------------------------------------------------------------
-  def train_step(self, state: CycleGANState, batch):
-    rng = jax.random.fold_in(state.rng, state.step)
-    k = jax.random.split(rng, 10)
-    real_a, real_b = batch['image'], batch['image_b']
+  def phases(self):
+    return [Phase('g', 'g', self._g_loss), Phase('d', 'd', self._d_loss)]
+
+  def _g_loss(self, state, inp):
+    k = jax.random.split(inp.rng, 10)
+    real_a, real_b = inp.batch['image'], inp.batch['image_b']
     lam, lam_idt = self.cycle_weight, self.cycle_weight * self.identity_weight
-    g_net, d_net, crit = self.generator, self.discriminator, self.criterion
+    g_net, d_net, crit, run = self.generator, self.discriminator, self.criterion, self.apply_train
+    params, bs = state.g.params, dict(state.g.batch_stats)
+    fake_b, bs['a2b'] = run(g_net, params['a2b'], bs['a2b'], real_a, k[0])
+    rec_a, bs['b2a'] = run(g_net, params['b2a'], bs['b2a'], fake_b, k[1])
+    fake_a, bs['b2a'] = run(g_net, params['b2a'], bs['b2a'], real_b, k[2])
+    rec_b, bs['a2b'] = run(g_net, params['a2b'], bs['a2b'], fake_a, k[3])
+    terms = {}
+    if self.identity_weight > 0:
+      idt_b, bs['a2b'] = run(g_net, params['a2b'], bs['a2b'], real_b, k[4])
+      idt_a, bs['b2a'] = run(g_net, params['b2a'], bs['b2a'], real_a, k[5])
+      terms['identity'] = lam_idt * (losses.l1(idt_b, real_b) + losses.l1(idt_a, real_a))
+    # D in train mode, as the official code; its statistics are updated in the D step.
+    d = state.d
+    d_fake_b, _ = run(d_net, d.params['b'], d.batch_stats['b'], fake_b, k[6])
+    d_fake_a, _ = run(d_net, d.params['a'], d.batch_stats['a'], fake_a, k[6])
+    terms['g_adv'] = crit(d_fake_b, True) + crit(d_fake_a, True)
+    terms['cycle'] = lam * (losses.l1(rec_a, real_a) + losses.l1(rec_b, real_b))
+    total = sum(terms.values())
+    carry = {'fake_a': jax.lax.stop_gradient(fake_a), 'fake_b': jax.lax.stop_gradient(fake_b)}
+    return total, (state.replace(g=state.g.replace(batch_stats=bs)),
+                   {'g_loss': total, **terms}, carry)
 
-    def g_loss_fn(g_params):
-      bs = dict(state.g_batch_stats)
-      fake_b, bs['a2b'] = self.apply_train(g_net, g_params['a2b'], bs['a2b'], real_a, k[0])
-      rec_a, bs['b2a'] = self.apply_train(g_net, g_params['b2a'], bs['b2a'], fake_b, k[1])
-      fake_a, bs['b2a'] = self.apply_train(g_net, g_params['b2a'], bs['b2a'], real_b, k[2])
-      rec_b, bs['a2b'] = self.apply_train(g_net, g_params['a2b'], bs['a2b'], fake_a, k[3])
-      terms = {}
-      if self.identity_weight > 0:
-        idt_b, bs['a2b'] = self.apply_train(g_net, g_params['a2b'], bs['a2b'], real_b, k[4])
-        idt_a, bs['b2a'] = self.apply_train(g_net, g_params['b2a'], bs['b2a'], real_a, k[5])
-        terms['identity'] = lam_idt * (losses.l1(idt_b, real_b) + losses.l1(idt_a, real_a))
-      # D in train mode, as the official code; its statistics are updated in the D step.
-      d_fake_b, _ = self.apply_train(d_net, state.d_params['b'], state.d_batch_stats['b'], fake_b, k[6])
-      d_fake_a, _ = self.apply_train(d_net, state.d_params['a'], state.d_batch_stats['a'], fake_a, k[6])
-      terms['g_adv'] = crit(d_fake_b, True) + crit(d_fake_a, True)
-      terms['cycle'] = lam * (losses.l1(rec_a, real_a) + losses.l1(rec_b, real_b))
-      total = sum(terms.values())
-      return total, (bs, fake_a, fake_b, terms)
-
-    (g_loss, (g_bs, fake_a, fake_b, g_terms)), g_grads = jax.value_and_grad(
-        g_loss_fn, has_aux=True)(state.g_params)
-    g_updates, g_opt_state = self.g_opt.update(g_grads, state.g_opt_state, state.g_params)
-    g_params = optax.apply_updates(state.g_params, g_updates)
-
+  def _d_loss(self, state, inp):
+    k = jax.random.split(inp.rng, 10)
+    real_a, real_b = inp.batch['image'], inp.batch['image_b']
     # The discriminators see the fakes of this step's G forward pass, through the pools.
-    pooled_b, pool_b, count = pool_query(state.pool_b, state.pool_count,
-                                         jax.lax.stop_gradient(fake_b), k[7])
-    pooled_a, pool_a, _ = pool_query(state.pool_a, state.pool_count,
-                                     jax.lax.stop_gradient(fake_a), k[8])
+    pooled_b, pool_b, count = pool_query(state.pool_b, state.pool_count, inp.carry['fake_b'], k[7])
+    pooled_a, pool_a, _ = pool_query(state.pool_a, state.pool_count, inp.carry['fake_a'], k[8])
+    d, crit = state.d, self.criterion
+    bs, out = dict(d.batch_stats), {}
+    for side, real, fake in (('a', real_a, pooled_a), ('b', real_b, pooled_b)):
+      r, bs[side] = self.apply_train(self.discriminator, d.params[side], bs[side], real, k[9])
+      f, bs[side] = self.apply_train(self.discriminator, d.params[side], bs[side], fake, k[9])
+      out[f'd_loss_{side}'] = 0.5 * (crit(r, True) + crit(f, False))
+      out[f'd_real_{side}'], out[f'd_fake_{side}'] = jnp.mean(r), jnp.mean(f)
+    state = state.replace(d=d.replace(batch_stats=bs), pool_a=pool_a, pool_b=pool_b,
+                          pool_count=count)
+    return out['d_loss_a'] + out['d_loss_b'], (state, out, inp.carry)
 
-    def d_loss_fn(d_params):
-      bs, out = dict(state.d_batch_stats), {}
-      for side, real, fake in (('a', real_a, pooled_a), ('b', real_b, pooled_b)):
-        r, bs[side] = self.apply_train(d_net, d_params[side], bs[side], real, k[9])
-        f, bs[side] = self.apply_train(d_net, d_params[side], bs[side], fake, k[9])
-        out[f'd_loss_{side}'] = 0.5 * (crit(r, True) + crit(f, False))
-        out[f'd_real_{side}'], out[f'd_fake_{side}'] = jnp.mean(r), jnp.mean(f)
-      return out['d_loss_a'] + out['d_loss_b'], (bs, out)
 
-    (_, (d_bs, d_terms)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(state.d_params)
-    d_updates, d_opt_state = self.d_opt.update(d_grads, state.d_opt_state, state.d_params)
-    d_params = optax.apply_updates(state.d_params, d_updates)
-
-    new_state = state.replace(
-        step=state.step + 1, g_params=g_params, g_batch_stats=g_bs, d_params=d_params,
-        d_batch_stats=d_bs, g_opt_state=g_opt_state, d_opt_state=d_opt_state,
-        pool_a=pool_a, pool_b=pool_b, pool_count=count)
-    metrics = {'g_loss': g_loss, **g_terms, **d_terms,
-               'g_grad_norm': optax.tree.norm(g_grads), 'd_grad_norm': optax.tree.norm(d_grads)}
-    return new_state, metrics
+def _stack_variables(per_network: dict) -> dict:
+  """{'a2b': variables, 'b2a': variables} -> variables of one NetworkState whose params
+  and batch_stats are keyed by network name (one optimizer for both, as the official code)."""
+  return {'params': {k: v['params'] for k, v in per_network.items()},
+          'batch_stats': {k: v.get('batch_stats', {}) for k, v in per_network.items()}}

@@ -20,7 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gan_jax.data.base import conform_batch
 from gan_jax.data.embedded import digits_arrays
+from gan_jax.data.pipeline import to_float
 
 VERSION = 1
 NUM_CLASSES = 10
@@ -53,7 +55,6 @@ def to_8x8(images) -> jnp.ndarray:
 
 def _roundtrip(images01: np.ndarray, size: int) -> np.ndarray:
   """8x8 [0, 1] -> size px (bicubic, as the data pipeline does) -> 8x8 box mean."""
-  from gan_jax.data.base import conform_batch  # pylint: disable=g-import-not-at-top
   up = conform_batch(list(np.round(images01 * 255).astype(np.uint8)), size, 1)
   up = up.astype(np.float32) / 127.5 - 1.0
   return np.asarray(to_8x8(up))[..., 0]
@@ -173,7 +174,5 @@ def score(probs: np.ndarray, threshold: float = 0.9):
 @functools.lru_cache(maxsize=8)
 def real_test_images(size: int, channels: int) -> np.ndarray:
   """The held-out digits (test split) as the data pipeline would give them."""
-  from gan_jax.data.base import conform_batch  # pylint: disable=g-import-not-at-top
-  from gan_jax.data.pipeline import to_float  # pylint: disable=g-import-not-at-top
   images, _ = digits_arrays('test')
   return to_float(conform_batch(list(images), size, channels))

@@ -22,6 +22,8 @@ import jax
 import numpy as np
 
 from gan_jax import parallel
+from gan_jax.data import sources
+from gan_jax.data.base import conform_batch
 from gan_jax.errors import UserError, warn
 from gan_jax.metrics import inception as inception_lib
 from gan_jax.metrics import stats
@@ -116,13 +118,11 @@ def cache_dir(config) -> str:
 
 def _real_images(config):
   """The reference split at the training resolution: uint8 (N, S, S, C)."""
-  from gan_jax import data as data_lib  # pylint: disable=g-import-not-at-top
-  from gan_jax.data.base import conform_batch  # pylint: disable=g-import-not-at-top
   data_cfg = config.data.copy_and_resolve_references()
   with data_cfg.unlocked():
     data_cfg.split = reference_split(config)
     data_cfg.max_examples = config.eval.reference_samples
-  source = data_lib.build_source(data_cfg)
+  source = sources.build_source(data_cfg)
   out = []
   for first in range(0, len(source), 500):
     idx = np.arange(first, min(first + 500, len(source)))

@@ -279,13 +279,17 @@ def save_npz(variables, path: str) -> None:
 
 def load_variables(path: str):
   """FIDInception variables from pytorch-fid's .pth (needs torch) or our .npz."""
+  without = ("to train without these metrics: --config.eval.every=0 (no evaluation) or "
+             "--config.eval.metrics='()'")
   if not path:
-    raise UserError('config.eval.inception_weights is empty: FID/IS/KID/precision-recall need '
-                    f'the FID Inception weights ({WEIGHTS_URL}); download it and set '
-                    '--config.eval.inception_weights=/path/to/it (.pth or converted .npz)')
+    raise UserError(f'config.eval.inception_weights is empty: FID/IS/KID/precision-recall need '
+                    f'the FID Inception weights {WEIGHTS_FILE} ({WEIGHTS_URL}); download it and '
+                    f'set --config.eval.inception_weights=/path/to/{WEIGHTS_FILE} (or '
+                    f'$GAN_JAX_INCEPTION_WEIGHTS; .pth or converted .npz); {without}')
   if not os.path.isfile(path):
     raise UserError(f'config.eval.inception_weights={path!r}: no such file; download '
-                    f'{WEIGHTS_URL}, or convert it with scripts/convert_inception.py')
+                    f'{WEIGHTS_FILE} from {WEIGHTS_URL} (or convert it with '
+                    f'scripts/convert_inception.py); {without}')
   if path.endswith('.pth'):
     variables = torch_state_dict_to_variables(read_torch_state_dict(path))
   else:

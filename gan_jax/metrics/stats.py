@@ -53,7 +53,8 @@ def inception_score_from_logits(logits, splits: int = 10, seed=2020):
 def _split_scores(p, log_p, splits):
   n, scores = len(p), []
   for i in range(splits):
-    part, log_part = p[i * n // splits:(i + 1) * n // splits], log_p[i * n // splits:(i + 1) * n // splits]
+    lo, hi = i * n // splits, (i + 1) * n // splits
+    part, log_part = p[lo:hi], log_p[lo:hi]
     log_py = np.log(part.mean(axis=0, keepdims=True))
     kl = np.sum(np.where(part > 0, part * (log_part - log_py), 0.0), axis=1)
     scores.append(np.exp(kl.mean()))

@@ -12,14 +12,13 @@ paired_l1_psnr: mean L1 and PSNR (dB, images in [0, 1]) of G(A) against the
 
 import numpy as np
 
-from gan_jax.metrics import METRICS
+from gan_jax.data import two_domain
+from gan_jax.metrics import digits_classifier as dc
+from gan_jax.sampling import translate_arrays
 
 
-def _translator(ctx, name):
-  if ctx is None or getattr(ctx, 'state', None) is None or not getattr(ctx.method, 'translates',
-                                                                       False):
-    raise ValueError(f'metric {name!r} needs a translation method and its state')
-  return ctx.method
+def _held_out(ctx):
+  return two_domain.held_out(ctx.config.data, ctx.method.paired)
 
 
 def psnr(x, y) -> float:
@@ -28,14 +27,11 @@ def psnr(x, y) -> float:
   return float(np.mean(10 * np.log10(1.0 / np.maximum(mse, 1e-12))))
 
 
-@METRICS.register('digits_translation')
-def digits_translation(images, ctx=None):
+def digits_translation(images, ctx):
   del images
-  from gan_jax.inference import translate_arrays  # pylint: disable=g-import-not-at-top
-  from gan_jax.metrics import digits_classifier as dc  # pylint: disable=g-import-not-at-top
-  method = _translator(ctx, 'digits_translation')
-  ex = method.held_out(ctx.config)
-  run = lambda x, d: translate_arrays(method, ctx.state, ctx.mesh, x, d, ctx.config.eval.batch_size)
+  ex = _held_out(ctx)
+  run = lambda x, d: translate_arrays(ctx.method, ctx.state, ctx.mesh, x, d,
+                                      ctx.config.eval.batch_size)
   b2a, a2b = run(ex['b'], 'b2a'), run(ex['a'], 'a2b')
   kept = lambda imgs, labels: float(np.mean(dc.predict_probs(imgs).argmax(-1) == labels))
   return {
@@ -47,13 +43,11 @@ def digits_translation(images, ctx=None):
   }
 
 
-@METRICS.register('paired_l1_psnr')
-def paired_l1_psnr(images, ctx=None):
+def paired_l1_psnr(images, ctx):
   del images
-  from gan_jax.inference import translate_arrays  # pylint: disable=g-import-not-at-top
-  method = _translator(ctx, 'paired_l1_psnr')
-  ex = method.held_out(ctx.config)
-  out = translate_arrays(method, ctx.state, ctx.mesh, ex['a'], 'a2b', ctx.config.eval.batch_size)
+  ex = _held_out(ctx)
+  out = translate_arrays(ctx.method, ctx.state, ctx.mesh, ex['a'], 'a2b',
+                         ctx.config.eval.batch_size)
   return {'test_l1': float(np.mean(np.abs(out - ex['b']))), 'test_psnr': psnr(out, ex['b']),
           'identity_l1': float(np.mean(np.abs(ex['a'] - ex['b']))),
           'identity_psnr': psnr(ex['a'], ex['b'])}

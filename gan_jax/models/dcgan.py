@@ -19,8 +19,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.errors import UserError
-from gan_jax.models import DISCRIMINATORS, GENERATORS
-from gan_jax.models.layers import ConvTranspose4x4s2, conditional_classes, normal_init, one_hot, sn
+from gan_jax.models.layers import (ConvTranspose4x4s2, batch_norm, conditional_classes,
+                                   normal_init, one_hot, sn)
 
 
 def num_doublings(size: int) -> int:
@@ -29,11 +29,6 @@ def num_doublings(size: int) -> int:
     raise UserError(f'DCGAN needs image_size = 4 * 2^k with k >= 1 (8, 16, 32, 64, ...); '
                     f'got data.image_size={size}')
   return k
-
-
-def _batch_norm(train):
-  # PyTorch's BatchNorm2d defaults: momentum 0.1 (Flax 0.9), eps 1e-5.
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)
 
 
 class DCGANGenerator(nn.Module):
@@ -55,7 +50,7 @@ class DCGANGenerator(nn.Module):
     x = x.reshape((z.shape[0], 4, 4, feats))
     for i in range(k):
       if self.batchnorm:
-        x = _batch_norm(train)(x)
+        x = batch_norm(train)(x)
       x = nn.relu(x)
       feats = channels if i == k - 1 else feats // 2
       x = ConvTranspose4x4s2(feats, use_bias=not self.batchnorm, kernel_init=init,
@@ -84,14 +79,13 @@ class DCGANDiscriminator(nn.Module):
                      use_bias=not self.batchnorm, kernel_init=init)
       x = sn(conv, x, self.spectral_norm, train)
       if self.batchnorm and i > 0:
-        x = _batch_norm(train)(x)
+        x = batch_norm(train)(x)
       x = nn.leaky_relu(x, self.leaky_slope)
     head = nn.Conv(1, (4, 4), padding='VALID', use_bias=not self.batchnorm, kernel_init=init)
     x = sn(head, x, self.spectral_norm, train)
     return x.reshape((x.shape[0],))
 
 
-@GENERATORS.register('dcgan')
 def dcgan_generator(cfg, info):
   num_doublings(info.image_shape[0])
   return DCGANGenerator(image_shape=tuple(info.image_shape), width=cfg.g_width,
@@ -99,7 +93,6 @@ def dcgan_generator(cfg, info):
                         num_classes=conditional_classes(cfg, info))
 
 
-@DISCRIMINATORS.register('dcgan')
 def dcgan_discriminator(cfg, info):
   num_doublings(info.image_shape[0])
   return DCGANDiscriminator(image_size=info.image_shape[0], width=cfg.d_width,

@@ -1,9 +1,12 @@
-"""Small pieces shared by the model files."""
+"""Layers the model files share: initialisers, the sub-pixel transposed
+convolution, spectral norm, PyTorch-default BatchNorm, translation norms."""
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from gan_jax.errors import UserError
 
 
 def normal_init(std: float):
@@ -25,7 +28,7 @@ class ConvTranspose4x4s2(nn.Module):
   output, computed as one stride-1 3x3 conv to 4 x features channels followed by
   a depth-to-space shuffle (the sub-pixel form). XLA's CPU backend computes the
   weight gradient of a strided transposed conv slowly; this form runs as plain
-  convolutions (bench/conv_transpose_speed.py measures the difference).
+  convolutions (bench/train_step_speed.py measures the difference).
   """
   features: int
   use_bias: bool = True
@@ -71,14 +74,20 @@ def conditional_classes(model_cfg, info) -> int:
   return info.num_classes if model_cfg.conditional else 0
 
 
+def batch_norm(train: bool, name=None, **kwargs):
+  """BatchNorm with PyTorch's BatchNorm2d defaults (momentum 0.1, i.e. Flax's 0.9;
+  eps 1e-5), as every reference network here was trained with."""
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, name=name,
+                      **kwargs)
+
+
 def norm_layer(kind: str, train: bool, name=None):
   """The translation networks' norm: 'instance' (CycleGAN: no affine, no running
   statistics, eps 1e-5) or 'batch' (pix2pix: affine, PyTorch's momentum 0.1)."""
   if kind == 'instance':
     return nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False, name=name)
   if kind == 'batch':
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, name=name)
-  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+    return batch_norm(train, name)
   raise UserError(f"config.model.norm={kind!r}; allowed: 'instance', 'batch'")
 
 

@@ -13,8 +13,7 @@ from typing import Tuple
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gan_jax.models import DISCRIMINATORS, GENERATORS
-from gan_jax.models.layers import conditional_classes, normal_init, one_hot, sn
+from gan_jax.models.layers import batch_norm, conditional_classes, normal_init, one_hot, sn
 
 
 class MLPGenerator(nn.Module):
@@ -36,7 +35,7 @@ class MLPGenerator(nn.Module):
     for _ in range(self.depth):
       h = nn.Dense(self.hidden, kernel_init=init)(h)
       if self.batchnorm:
-        h = _batchnorm(train)(h)
+        h = batch_norm(train)(h)
       h = nn.leaky_relu(h, self.leaky_slope)
     size = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
     x = nn.Dense(size, kernel_init=init)(h)
@@ -63,16 +62,11 @@ class MLPDiscriminator(nn.Module):
     for i in range(self.depth):
       h = sn(nn.Dense(self.hidden, kernel_init=init), h, self.spectral_norm, train)
       if self.batchnorm and i > 0:
-        h = _batchnorm(train)(h)
+        h = batch_norm(train)(h)
       h = nn.leaky_relu(h, self.leaky_slope)
     return sn(nn.Dense(1, kernel_init=init), h, self.spectral_norm, train)[:, 0]
 
 
-def _batchnorm(train):
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)
-
-
-@GENERATORS.register('mlp')
 def mlp_generator(cfg, info):
   return MLPGenerator(image_shape=tuple(info.image_shape), hidden=cfg.g_width, depth=cfg.depth,
                       leaky_slope=cfg.leaky_slope, init_std=cfg.init_std,
@@ -80,7 +74,6 @@ def mlp_generator(cfg, info):
                       batchnorm=cfg.mlp_batchnorm)
 
 
-@DISCRIMINATORS.register('mlp')
 def mlp_discriminator(cfg, info):
   return MLPDiscriminator(hidden=cfg.d_width, depth=cfg.depth, leaky_slope=cfg.leaky_slope,
                           init_std=cfg.init_std, num_classes=conditional_classes(cfg, info),

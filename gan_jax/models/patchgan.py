@@ -10,7 +10,6 @@ As the official NLayerDiscriminator: biases only where no batch norm follows;
 
 import flax.linen as nn
 
-from gan_jax.models import DISCRIMINATORS
 from gan_jax.models.layers import norm_layer, normal_init
 
 
@@ -34,7 +33,6 @@ class PatchDiscriminator(nn.Module):
     return nn.Conv(1, (4, 4), padding=pad, kernel_init=init)(h)[..., 0]
 
 
-@DISCRIMINATORS.register('patchgan')
 def patchgan(cfg, info):
   del info
   return PatchDiscriminator(width=cfg.d_width, layers=cfg.d_layers, norm=cfg.norm,

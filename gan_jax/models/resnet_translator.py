@@ -11,7 +11,6 @@ and `model.g_width` (ngf, default 64) shrink it for small images.
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gan_jax.models import GENERATORS
 from gan_jax.models.layers import norm_layer, normal_init, reflect_pad
 
 
@@ -69,13 +68,11 @@ class ResnetGenerator(nn.Module):
     return jnp.tanh(h)
 
 
-def _factory(blocks):
+def resnet_generator(blocks: int):
+  """The factory of the official ResnetGenerator with `blocks` residual blocks."""
   def make(cfg, info):
     return ResnetGenerator(out_channels=info.image_shape[-1], width=cfg.g_width, blocks=blocks,
                            downsamplings=cfg.downsamplings, norm=cfg.norm, dropout=cfg.dropout,
                            init_std=cfg.init_std)
   return make
 
-
-GENERATORS.register('resnet_9blocks')(_factory(9))
-GENERATORS.register('resnet_6blocks')(_factory(6))

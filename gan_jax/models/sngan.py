@@ -17,9 +17,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from gan_jax.models import DISCRIMINATORS, GENERATORS
 from gan_jax.models.dcgan import num_doublings
-from gan_jax.models.layers import conditional_classes, sn
+from gan_jax.models.layers import batch_norm, conditional_classes, sn
 
 _INIT = nn.initializers.xavier_uniform()
 
@@ -30,8 +29,7 @@ class CondBatchNorm(nn.Module):
 
   @nn.compact
   def __call__(self, x, labels, train):
-    x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                     use_scale=self.num_classes == 0, use_bias=self.num_classes == 0)(x)
+    x = batch_norm(train, use_scale=self.num_classes == 0, use_bias=self.num_classes == 0)(x)
     if self.num_classes == 0:
       return x
     c = x.shape[-1]
@@ -73,7 +71,7 @@ class SNGANGenerator(nn.Module):
     x = nn.Dense(4 * 4 * self.width, kernel_init=_INIT)(z).reshape((-1, 4, 4, self.width))
     for _ in range(num_doublings(size)):
       x = GBlock(self.width, self.num_classes)(x, labels, train)
-    x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)(x))
+    x = nn.relu(batch_norm(train)(x))
     return jnp.tanh(nn.Conv(channels, (3, 3), padding=1, kernel_init=_INIT)(x))
 
 
@@ -118,14 +116,12 @@ class SNGANDiscriminator(nn.Module):
     return out
 
 
-@GENERATORS.register('sngan_resnet')
 def sngan_generator(cfg, info):
   num_doublings(info.image_shape[0])
   return SNGANGenerator(image_shape=tuple(info.image_shape), width=cfg.g_width,
                         num_classes=conditional_classes(cfg, info))
 
 
-@DISCRIMINATORS.register('sngan_resnet')
 def sngan_discriminator(cfg, info):
   num_doublings(info.image_shape[0])
   return SNGANDiscriminator(image_size=info.image_shape[0], width=cfg.d_width,

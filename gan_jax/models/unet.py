@@ -12,7 +12,7 @@ design with 6 / 5 levels, for small images.
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gan_jax.models import GENERATORS
+from gan_jax.errors import UserError
 from gan_jax.models.layers import norm_layer, normal_init
 
 
@@ -65,7 +65,6 @@ class UnetGenerator(nn.Module):
   def __call__(self, x, train: bool = True):
     size = x.shape[1]
     if size % (2 ** self.num_downs):
-      from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
       raise UserError(f'a U-Net with {self.num_downs} downsamplings needs image sizes divisible '
                       f'by {2 ** self.num_downs}; got {size}')
     w, kw = self.width, dict(norm=self.norm, init_std=self.init_std)
@@ -80,15 +79,12 @@ class UnetGenerator(nn.Module):
     return block(x, train)
 
 
-def _factory(num_downs):
+def unet_generator(num_downs: int):
+  """The factory of the official UnetGenerator with `num_downs` downsamplings
+  (8: unet_256, 7: unet_128)."""
   def make(cfg, info):
     return UnetGenerator(out_channels=info.image_shape[-1], num_downs=num_downs,
                          width=cfg.g_width, norm=cfg.norm, dropout=cfg.dropout,
                          init_std=cfg.init_std)
   return make
 
-
-GENERATORS.register('unet_256')(_factory(8))
-GENERATORS.register('unet_128')(_factory(7))
-GENERATORS.register('unet_64')(_factory(6))   # small-image variants (embedded demos)
-GENERATORS.register('unet_32')(_factory(5))

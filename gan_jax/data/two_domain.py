@@ -23,8 +23,11 @@ import numpy as np
 from PIL import Image
 
 from gan_jax.data import folder as folder_lib
-from gan_jax.data.base import ArraySource, ImageSource, SOURCES, conform_batch, conform_image, split_kind
+from gan_jax.data import sources
+from gan_jax.data.base import ArraySource, ImageSource, conform_batch, conform_image
 from gan_jax.data.embedded import digits_arrays
+from gan_jax.data.pipeline import to_float
+from gan_jax.data.tfds_source import TfdsSource
 from gan_jax.errors import UserError
 from gan_jax.registry import Registry
 
@@ -91,7 +94,7 @@ class PairedSource(ImageSource):
 def unpaired_source(data_config) -> UnpairedSource:
   split = data_config.split
   _check_split(split)
-  kind, rest = split_kind(data_config.source)
+  kind, rest = sources.split_kind(data_config.source)
   size, ch = load_size(data_config), data_config.channels
   if kind == 'embedded':
     return UNPAIRED.get(rest)(split, size, ch)
@@ -100,7 +103,6 @@ def unpaired_source(data_config) -> UnpairedSource:
              for d in 'AB']
     return UnpairedSource(*sides)
   if kind == 'tfds':
-    from gan_jax.data.tfds_source import TfdsSource  # pylint: disable=g-import-not-at-top
     sides = []
     for d in 'AB':
       cfg = data_config.copy_and_resolve_references()
@@ -173,7 +175,7 @@ def digits2digits_m(split, size, channels):
 def paired_source(data_config) -> PairedSource:
   split = data_config.split
   _check_split(split)
-  kind, rest = split_kind(data_config.source)
+  kind, rest = sources.split_kind(data_config.source)
   size, ch = load_size(data_config), data_config.channels
   if kind == 'embedded':
     return PAIRED.get(rest)(split, size, ch)
@@ -249,7 +251,21 @@ def photos_denoise(split, size, channels):
 
 
 def check_translation_source(source: str, paired: bool) -> None:
-  kind, rest = split_kind(source)
-  SOURCES.get(kind)
+  kind, rest = sources.split_kind(source)
+  sources.SOURCES.get(kind)
   if kind == 'embedded':
     (PAIRED if paired else UNPAIRED).get(rest)
+
+
+def held_out(data_config, paired: bool, n=None):
+  """The test split at the training resolution (no crop), as floats in [-1, 1]:
+  {'a', 'b', 'label', 'label_b'}; the first n examples when n is given. What the
+  translation metrics and sample grids evaluate on."""
+  cfg = data_config.copy_and_resolve_references()
+  with cfg.unlocked():
+    cfg.split, cfg.load_size, cfg.max_examples = 'test', 0, 0
+  source = (paired_source if paired else unpaired_source)(cfg)
+  idx = np.arange(len(source) if n is None else min(n, len(source)))
+  b = source.get(idx)
+  return {'a': to_float(b['image']), 'b': to_float(b['image_b']), 'label': b['label'],
+          'label_b': b['label_b']}

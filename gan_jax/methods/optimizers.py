@@ -1,18 +1,12 @@
-"""Pieces every method uses: optimizers from config, EMA, data description."""
+"""Optimizers from config.optim.<g|d>: Adam, RMSProp (PyTorch's), SGD, with the
+constant, linear and CycleGAN epoch schedules and StyleGAN2's lazy-regularisation
+adjustment."""
 
-from typing import NamedTuple, Tuple
-
-import jax
 import jax.numpy as jnp
 import optax
 
 from gan_jax.errors import UserError
-
-
-class DataInfo(NamedTuple):
-  image_shape: Tuple[int, int, int]
-  num_classes: int
-  num_examples: int = 0  # examples per epoch (0: unknown, e.g. in --mode=sample)
+from gan_jax.methods.phases import lazy_adjustment
 
 
 def epoch_schedule(lr: float, steps_per_epoch: int, constant_epochs: int, decay_epochs: int):
@@ -25,36 +19,33 @@ def epoch_schedule(lr: float, steps_per_epoch: int, constant_epochs: int, decay_
   return schedule
 
 
-def make_optimizer(cfg, name: str, total_updates: int,
-                   steps_per_epoch: int = 0) -> optax.GradientTransformation:
+def make_optimizer(cfg, name: str, total_updates: int, steps_per_epoch: int = 0,
+                   lazy_interval: int = 1) -> optax.GradientTransformation:
   """optax optimizer from config.optim.<name> (adam, rmsprop, sgd).
 
   schedule 'linear' decays the rate linearly to 0 over total_updates (the
   number of updates this optimizer makes in the whole run); 'epochs' is
   CycleGAN's constant-then-linear rule over epochs of steps_per_epoch updates.
+  lazy_interval k > 1: the network's regulariser is a phase of its own every k
+  steps (StyleGAN2), so the rate is multiplied by c = k / (k + 1) and Adam's
+  betas raised to the power c (training_loop.py), keeping the effective
+  averaging horizon per main step.
   """
-  lr = cfg.lr
+  c = lazy_adjustment(lazy_interval)
+  base_lr = cfg.lr * c if c != 1 else cfg.lr
+  lr = base_lr
   if cfg.schedule == 'linear':
-    lr = optax.linear_schedule(cfg.lr, 0.0, max(1, total_updates))
+    lr = optax.linear_schedule(base_lr, 0.0, max(1, total_updates))
   elif cfg.schedule == 'epochs':
-    lr = epoch_schedule(cfg.lr, steps_per_epoch, cfg.constant_epochs, cfg.decay_epochs)
+    lr = epoch_schedule(base_lr, steps_per_epoch, cfg.constant_epochs, cfg.decay_epochs)
   if cfg.name == 'adam':
+    b1, b2 = (cfg.b1 ** c, cfg.b2 ** c) if c != 1 else (cfg.b1, cfg.b2)
     if cfg.weight_decay:
-      return optax.adamw(lr, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps, weight_decay=cfg.weight_decay)
-    return optax.adam(lr, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps)
+      return optax.adamw(lr, b1=b1, b2=b2, eps=cfg.eps, weight_decay=cfg.weight_decay)
+    return optax.adam(lr, b1=b1, b2=b2, eps=cfg.eps)
   if cfg.name == 'rmsprop':
     # WGAN's RMSProp (PyTorch defaults: decay 0.99, eps 1e-8).
     return optax.rmsprop(lr, decay=0.99, eps=cfg.eps)
   if cfg.name == 'sgd':
     return optax.sgd(lr)
   raise UserError(f'config.optim.{name}.name={cfg.name!r}; allowed: adam, rmsprop, sgd')
-
-
-def clip_weights(params, c: float):
-  """WGAN (Arjovsky et al. 2017, alg. 1): every weight clipped to [-c, c]."""
-  return jax.tree.map(lambda p: jnp.clip(p, -c, c), params)
-
-
-def ema_update(ema_params, new_params, decay: float):
-  """ema <- decay * ema + (1 - decay) * new, leaf by leaf."""
-  return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema_params, new_params)

@@ -1,0 +1,113 @@
+"""The method contract: what every training scheme provides, and the
+capabilities a scheme has by type (generating from noise, translating images),
+which modes and metrics ask for instead of probing attributes."""
+
+import abc
+from typing import ClassVar, Dict, List, Sequence, Tuple
+
+import jax
+
+from gan_jax.data import sources
+from gan_jax.errors import UserError
+from gan_jax.methods.phases import Phase, run_phases
+
+
+class Method(abc.ABC):
+  """A training scheme, built from (config, data description).
+
+  init, train_step and the capability methods are pure functions of their
+  arguments: the loop jits them; a method never touches files, devices or logs.
+  A subclass lists in `reads` the config fields that it reads and that not
+  every method reads (see gan_jax/config.py: `check_fields_read`).
+  """
+  reads: ClassVar[Tuple[str, ...]] = ()
+  batches_per_step: int = 1   # real batches the loop feeds per step (n_critic)
+
+  def __init__(self, config, info):
+    self.config, self.info = config, info
+
+  @abc.abstractmethod
+  def init(self, rng):
+    """The whole TrainState: NetworkStates, step, rng and what the scheme keeps."""
+
+  @abc.abstractmethod
+  def phases(self) -> Sequence[Phase]:
+    """The train step, phase by phase."""
+
+  @abc.abstractmethod
+  def networks(self, state) -> Dict[str, dict]:
+    """{name: params} of every network, for --mode=summary."""
+
+  def train_step(self, state, batch):
+    """Pure: (state, batch) -> (state, metrics). Keys are fold_in(rng, step)."""
+    rng = jax.random.fold_in(state.rng, state.step)
+    state, metrics = run_phases(self.phases(), state, batch, rng)
+    return state.replace(step=state.step + 1), metrics
+
+  @classmethod
+  def build_source(cls, data_config):
+    """The training data source (a method may read another kind, e.g. two domains)."""
+    return sources.build_source(data_config)
+
+  @classmethod
+  def check_source(cls, source: str) -> None:
+    """Checks config.data.source's name before any compute."""
+    sources.check_source_name(source)
+
+  @classmethod
+  def check_config(cls, config) -> None:
+    """Checks the names this method looks up (losses, data), before any compute."""
+    cls.check_source(config.data.source)
+
+  # -- capabilities ------------------------------------------------------------
+  @classmethod
+  def capabilities(cls) -> List[str]:
+    return [cap.describes for cap in CAPABILITIES if issubclass(cls, cap)]
+
+  def preview(self, state, inputs):
+    """Images for the sample grids, in [-1, 1]."""
+    raise NotImplementedError
+
+
+class GeneratesFromNoise(Method):
+  """Draws images from noise z (and a class label when conditional)."""
+  describes = 'generates images from noise'
+  conditional: bool = False
+
+  @abc.abstractmethod
+  def sample_inputs(self, rng, n: int, labels=None) -> dict:
+    """What `generate` consumes for n images: {'z': ..., ['label': ...]}."""
+
+  @abc.abstractmethod
+  def generate(self, state, inputs) -> jax.Array:
+    """Images in [-1, 1] (EMA weights when kept)."""
+
+  def preview(self, state, inputs):
+    return self.generate(state, inputs)
+
+
+class TranslatesImages(Method):
+  """Maps images of one domain to another (a2b, and b2a when unpaired)."""
+  describes = 'translates images'
+  paired: bool = False
+  directions: Tuple[str, ...] = ('a2b', 'b2a')
+
+  @abc.abstractmethod
+  def translate(self, state, images, direction: str) -> jax.Array:
+    """images (N, H, W, C) in [-1, 1] -> translated images in [-1, 1]."""
+
+  def check_direction(self, direction: str) -> None:
+    if direction not in self.directions:
+      raise UserError(f'--direction={direction!r}; {self.config.method} translates '
+                      f'{" and ".join(self.directions)}')
+
+
+CAPABILITIES = (GeneratesFromNoise, TranslatesImages)
+
+
+def require(method: Method, capability: type, what: str, hint: str = '') -> None:
+  """A one-line error when `what` (a mode or metric) needs a capability the method lacks."""
+  if not isinstance(method, capability):
+    has = ' and '.join(method.capabilities()) or 'has no sampling capability'
+    raise UserError(f'{what} needs a method that {capability.describes}; method '
+                    f'{method.config.method!r} {has}' + (f': {hint}' if hint else ''))

@@ -1,0 +1,13 @@
+"""The method registry: `config.method` names a training scheme here. A user's
+own method registers from its own module (`METHODS.register('name')(Class)`)."""
+
+from gan_jax.methods.cyclegan import CycleGAN
+from gan_jax.methods.gan import GAN
+from gan_jax.methods.pix2pix import Pix2Pix
+from gan_jax.registry import Registry
+
+METHODS = Registry('method', {
+    'gan': GAN,
+    'pix2pix': Pix2Pix,
+    'cyclegan': CycleGAN,
+})

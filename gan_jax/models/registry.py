@@ -1,0 +1,27 @@
+"""Generator and discriminator registries: `config.model.generator` and
+`config.model.discriminator` name a factory (model_config, DataInfo) -> Flax
+module. Generators map z (B, z_dim) [and labels] to images (B, H, W, C) in
+[-1, 1], or images to images (translation); discriminators map images [and
+labels] to one raw output per image, or per patch (PatchGAN)."""
+
+from gan_jax.models import dcgan, mlp, patchgan, resnet_translator, sngan, unet
+from gan_jax.registry import Registry
+
+GENERATORS = Registry('generator', {
+    'mlp': mlp.mlp_generator,
+    'dcgan': dcgan.dcgan_generator,
+    'sngan_resnet': sngan.sngan_generator,
+    'resnet_9blocks': resnet_translator.resnet_generator(9),
+    'resnet_6blocks': resnet_translator.resnet_generator(6),
+    'unet_256': unet.unet_generator(8),
+    'unet_128': unet.unet_generator(7),
+    'unet_64': unet.unet_generator(6),   # small-image variants (embedded demos)
+    'unet_32': unet.unet_generator(5),
+})
+
+DISCRIMINATORS = Registry('discriminator', {
+    'mlp': mlp.mlp_discriminator,
+    'dcgan': dcgan.dcgan_discriminator,
+    'sngan_resnet': sngan.sngan_discriminator,
+    'patchgan': patchgan.patchgan,
+})
