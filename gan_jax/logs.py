@@ -6,6 +6,7 @@ import re
 import sys
 import time
 
+import jax
 import numpy as np
 
 
@@ -112,3 +113,46 @@ def _duration(seconds: float) -> str:
   h, rem = divmod(seconds, 3600)
   m, s = divmod(rem, 60)
   return f'{h}h{m:02d}m' if h else f'{m}m{s:02d}s'
+
+
+def _count(tree) -> int:
+  return int(sum(np.size(x) for x in jax.tree.leaves(tree)))
+
+
+def banner(config, exp, state, workdir: str, start: int) -> str:
+  """What a run is about to do, before the first step: method, data, networks,
+  devices and batch, workdir, and where it resumes."""
+  method, info, source = exp.method, exp.info, exp.source
+  shape = 'x'.join(str(d) for d in info.image_shape)
+  classes = f', {info.num_classes} classes' if info.num_classes else ''
+  nets = ', '.join(f'{name} {_count(p):,}' for name, p in method.networks(state).items())
+  n_dev = exp.mesh.devices.size
+  batch = config.train.batch_size
+  lines = [
+      f'gan_jax | method {config.method} ({" and ".join(method.capabilities())})',
+      f'  data: {config.data.source} ({config.data.split}), {len(source):,} examples of '
+      f'{shape}{classes}',
+      f'  parameters: {nets}',
+      f'  devices: {n_dev} x {exp.mesh.devices.flat[0].platform}, global batch {batch} '
+      f'({batch // n_dev} per device), {config.train.num_steps:,} steps',
+      f'  workdir: {workdir}' + (f' (resuming from step {start})' if start else ''),
+  ]
+  return '\n'.join(lines)
+
+
+def final_line(workdir: str, main_metric: str, results: dict, best=None) -> str:
+  """One human line for the main metric, then where the outputs are."""
+  if 'digits_confident' in results:
+    r = results
+    head = (f'digits quality: {100 * r["digits_confident"]:.1f} % confident '
+            f'({r["digits_confident_vs_real"]:.2f} x real digits), class entropy '
+            f'{r["digits_class_entropy_ratio"]:.2f} x log 10')
+  elif main_metric in results:
+    head = f'{main_metric}: {results[main_metric]:.4g}'
+  else:
+    head = 'done'
+  if best is not None and best.best is not None:
+    head += f' (best {best.metric} {best.best["value"]:.4g} at step {best.best["step"]})'
+  return (f'{head}\n  samples: {os.path.join(workdir, "samples")}  curves: '
+          f'{os.path.join(workdir, "curves.png")}  checkpoints: '
+          f'{os.path.join(workdir, "checkpoints")}')

@@ -87,8 +87,8 @@ def train_and_evaluate(config, workdir: str, devices=None):
   state, start = exp.restore(checkpoints)
   checkpoints.set_aside_after(start)
   main = parallel.is_main_process()  # only process 0 writes files and prints
-  if start and main:
-    print(f'resuming from step {start} in {workdir}', flush=True)
+  if main:
+    print(logs.banner(config, exp, state, workdir, start), flush=True)
   if main:
     exp.write_run_files()
     os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
@@ -116,6 +116,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
   progress = logs.Progress(start, tc.num_steps)
   pending, since_log = [], []
   printed_protocol = False
+  last_results = {}
   last_good_checkpoint = start
 
   def due(every, step):
@@ -157,6 +158,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
           results, protocol = inference.evaluate(config, method, state, mesh,
                                                  generate_fn=eval_gen_fn)
           row.update(results)
+          last_results = results
           if main:
             if protocol and not printed_protocol:
               print(f'evaluation protocol: {json.dumps(protocol)}', flush=True)
@@ -181,6 +183,8 @@ def train_and_evaluate(config, workdir: str, devices=None):
         if stopping and not last:
           checkpoints.wait()
           raise Interrupted(done, stop.signum)
+    if main and start < tc.num_steps:
+      print(logs.final_line(workdir, main_metric, last_results, best), flush=True)
   finally:
     prefetch.close()
     checkpoints.close()

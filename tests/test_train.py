@@ -43,6 +43,13 @@ def test_smoke_digits_end_to_end(name, launch, tmp_path):
   code, out, err = launch(f'--config={cfg}', f'--workdir={wd}')
   assert code == 0, err
   assert 'step 4/4' in out and 'it/s' in out and 'ETA' in out
+  lines = out.splitlines()
+  # A banner before the first step; one human line and where the outputs are at the end.
+  assert lines[0] == 'gan_jax | method gan (generates images from noise)'
+  assert lines[1].startswith('  data: embedded:digits (train), 64 examples of 16x16x1, 10 classes')
+  assert lines[2].startswith('  parameters: generator ') and 'discriminator' in lines[2]
+  assert lines[3].startswith('  devices: 4 x cpu, global batch 8 (2 per device), 4 steps')
+  assert lines[-1].startswith('  samples: ') and 'curves.png' in lines[-1]
   rows = [json.loads(line) for line in open(os.path.join(wd, 'metrics.jsonl'))]
   assert [r['step'] for r in rows] == [2, 4]
   for key in ('d_loss', 'g_loss', 'd_real', 'd_fake', 'd_grad_norm', 'g_grad_norm'):
