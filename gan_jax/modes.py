@@ -5,10 +5,14 @@ import os
 
 import jax
 
+import numpy as np
+
 from gan_jax import config as config_lib
-from gan_jax import inference, parallel, report, sweep, train
+from gan_jax import images as images_lib
+from gan_jax import inference, parallel, plots, report, stylize, sweep, train
 from gan_jax.errors import UserError
 from gan_jax.experiment import Experiment
+from gan_jax.methods.style_transfer import load_vgg
 
 
 def run(flags, spec, relaunch) -> int:
@@ -24,6 +28,8 @@ def run(flags, spec, relaunch) -> int:
     return 0
   if config is None:
     raise UserError('--config=experiments/<file>.py[:options] is required')
+  if mode == 'stylize':
+    return _stylize(flags, config)
   if mode == 'summary':
     exp = Experiment(config, flags.workdir, need_source=False)
     state = exp.method.init(jax.random.PRNGKey(config.seed))
@@ -69,4 +75,42 @@ def _use_checkpoint(flags, config, mode) -> int:
                                     config.seed, config.eval.batch_size, flags.label)
     print(f'wrote {len(paths)} samples from step {restored} to {flags.output} '
           f'(all of them in one picture: {os.path.join(flags.output, "grid.png")})')
+  return 0
+
+
+def _stylize(flags, config) -> int:
+  """Gatys et al. 2016: the pixels of --content optimised towards the style of
+  --style (config.style: layers, weights, steps, optimiser), at
+  config.data.image_size (the shorter side). Writes the image, and beside it
+  <name>_loss.png and <name>_loss.json (the loss curve)."""
+  if not flags.content:
+    raise UserError('--content=IMAGE is required for --mode=stylize')
+  if not flags.output or not flags.output.lower().endswith('.png'):
+    raise UserError(f'--output={flags.output!r}: --mode=stylize writes one PNG file: '
+                    '--output=OUT.png')
+  sc, size = config.style, config.data.image_size
+  content = images_lib.read_rgb(flags.content, size, '--content') / 255.0
+  style = images_lib.read_rgb(flags.style or sc.image, sc.size or size, '--style') / 255.0
+  params, note = load_vgg(sc)
+  print(f'stylize: {flags.content} ({content.shape[1]}x{content.shape[0]}) in the style of '
+        f'{flags.style or sc.image}; {note}; {sc.steps} {sc.optimizer} steps', flush=True)
+  every = max(1, sc.steps // 10)
+
+  def progress(i, loss, image):
+    del image
+    if i % every == 0:
+      print(f'stylize step {i}/{sc.steps} | loss {loss:.5g}', flush=True)
+  image, losses = stylize.stylize(
+      content.astype(np.float32), style.astype(np.float32), params,
+      content_layers=tuple(sc.content_layers), style_layers=tuple(sc.style_layers),
+      content_weight=sc.content_weight, style_weight=sc.style_weight, tv_weight=sc.tv_weight,
+      steps=sc.steps, optimizer=sc.optimizer, callback=progress)
+  os.makedirs(os.path.dirname(os.path.abspath(flags.output)), exist_ok=True)
+  images_lib.save_png(flags.output, np.round(image * 255).astype(np.uint8))
+  stem = flags.output[:-len('.png')]
+  with open(stem + '_loss.json', 'w') as f:
+    json.dump([float(v) for v in losses], f)
+  plots.run_curves([{'step': i, 'stylize_loss': float(v)} for i, v in enumerate(losses)], '',
+                   stem + '_loss.png')
+  print(f'loss {losses[0]:.5g} -> {losses[-1]:.5g}; wrote {flags.output} and {stem}_loss.png')
   return 0

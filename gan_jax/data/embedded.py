@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from gan_jax.data import photos
 from gan_jax.data.base import ArraySource, conform_batch
 from gan_jax.errors import UserError
 from gan_jax.registry import Registry
@@ -42,6 +43,22 @@ def digits(data_config) -> ArraySource:
   images, labels = digits_arrays(data_config.split)
   images = conform_batch(list(images), data_config.image_size, data_config.channels)
   return ArraySource('embedded:digits', images, labels, num_classes=10)
+
+
+@EMBEDDED.register('photos')
+def photo_crops(data_config) -> ArraySource:
+  """Colour crops of scikit-image's photos (content images for style transfer):
+  4,000 train crops from each photo's left three quarters, 400 test crops from
+  its right quarter; the style-image candidates (immunohistochemistry,
+  hubble_deep_field) are left out. Unlabelled."""
+  if data_config.channels != 3:
+    raise UserError(f'embedded:photos is colour: set data.channels=3 (got {data_config.channels})')
+  n, seed = {'train': (4000, 41), 'test': (400, 42)}.get(data_config.split, (0, 0))
+  if not n:
+    raise UserError(f'data.split={data_config.split!r} for embedded:photos; allowed: train, test')
+  images = photos.random_photo_crops(n, data_config.image_size, data_config.split, seed,
+                                     scale=(0.15, 0.5), names=photos.CONTENT_PHOTOS)
+  return ArraySource('embedded:photos', images, None, num_classes=0)
 
 
 def embedded_source(name, data_config):

@@ -26,6 +26,7 @@ from gan_jax.data import folder as folder_lib
 from gan_jax.data import sources
 from gan_jax.data.base import ArraySource, ImageSource, conform_batch, conform_image
 from gan_jax.data.embedded import digits_arrays
+from gan_jax.data.photos import random_photo_crops
 from gan_jax.data.pipeline import to_float
 from gan_jax.data.tfds_source import TfdsSource
 from gan_jax.errors import UserError
@@ -36,8 +37,6 @@ PAIRED = Registry('embedded paired dataset')
 SPLITS = ('train', 'test')
 
 # scikit-image's colour photographs (shipped with the package, no download).
-PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'immunohistochemistry',
-          'hubble_deep_field', 'retina', 'stereo_motorcycle')
 
 
 def _check_split(split):
@@ -112,37 +111,6 @@ def unpaired_source(data_config) -> UnpairedSource:
     return UnpairedSource(*sides)
   raise UserError(f'data.source={data_config.source!r}: unpaired translation reads tfds:, '
                   'folder: or embedded: sources')
-
-
-def _photo_halves(part: str):
-  """Each photo's left three quarters ('train') or right quarter ('test'): crops for
-  the two splits never overlap."""
-  from skimage import data as skdata  # pylint: disable=g-import-not-at-top
-  out = []
-  for name in PHOTOS:
-    img = getattr(skdata, name)()
-    img = img[0] if isinstance(img, tuple) else img
-    img = np.asarray(img)[..., :3]
-    cut = img.shape[1] * 3 // 4
-    out.append(img[:, :cut] if part == 'train' else img[:, cut:])
-  return out
-
-
-def random_photo_crops(n: int, size: int, part: str, seed: int, scale=(0.1, 0.3)) -> np.ndarray:
-  """n square colour crops (uint8 (n, size, size, 3)) of the shipped photos, each
-  a random square of `scale` x the photo's shorter side, resized to size."""
-  photos = _photo_halves(part)
-  rng = np.random.default_rng(seed)
-  out = np.empty((n, size, size, 3), np.uint8)
-  for i in range(n):
-    img = photos[rng.integers(len(photos))]
-    h, w = img.shape[:2]
-    side = max(4, int(min(h, w) * rng.uniform(*scale)))
-    side = min(side, h, w)
-    top, left = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-    crop = img[top:top + side, left:left + side]
-    out[i] = np.asarray(Image.fromarray(crop).resize((size, size), Image.BICUBIC))
-  return out
 
 
 @functools.lru_cache(maxsize=8)

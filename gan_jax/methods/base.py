@@ -23,8 +23,16 @@ class Method(abc.ABC):
   reads: ClassVar[Tuple[str, ...]] = ()
   batches_per_step: int = 1   # real batches the loop feeds per step (n_critic)
 
-  def __init__(self, config, info):
-    self.config, self.info = config, info
+  def __init__(self, config, info, assets=None):
+    self.config, self.info, self.assets = config, info, assets
+
+  @classmethod
+  def load_assets(cls, config):
+    """Fixed inputs a method reads from files (a loss network's weights, a style
+    image), loaded by the experiment and passed to the constructor, so that the
+    method's own functions stay pure. None: it needs none."""
+    del config
+    return None
 
   @abc.abstractmethod
   def init(self, rng):
@@ -91,10 +99,17 @@ class TranslatesImages(Method):
   describes = 'translates images'
   paired: bool = False
   directions: Tuple[str, ...] = ('a2b', 'b2a')
+  preview_per_example = 4   # sample-grid images per held-out example
 
   @abc.abstractmethod
   def translate(self, state, images, direction: str) -> jax.Array:
     """images (N, H, W, C) in [-1, 1] -> translated images in [-1, 1]."""
+
+  @classmethod
+  @abc.abstractmethod
+  def held_out(cls, data_config, n=None) -> dict:
+    """The held-out examples (first n) the metrics and sample grids use:
+    {'a': inputs, 'b': targets or the other domain, ...} in [-1, 1]."""
 
   def check_direction(self, direction: str) -> None:
     if direction not in self.directions:
@@ -102,7 +117,16 @@ class TranslatesImages(Method):
                       f'{" and ".join(self.directions)}')
 
 
-CAPABILITIES = (GeneratesFromNoise, TranslatesImages)
+class StylizesImages(TranslatesImages):
+  """Translates content images into one style, and measures the style's distance."""
+  describes = 'stylises images'
+
+  @abc.abstractmethod
+  def style_distance(self, state, images) -> jax.Array:
+    """Per image (N,): the style loss of images (in [-1, 1]) against the style."""
+
+
+CAPABILITIES = (GeneratesFromNoise, TranslatesImages, StylizesImages)
 
 
 def require(method: Method, capability: type, what: str, hint: str = '') -> None:

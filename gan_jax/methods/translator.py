@@ -50,6 +50,10 @@ class Translator(TranslatesImages):
     two_domain.check_translation_source(source, cls.paired)
 
   @classmethod
+  def held_out(cls, data_config, n=None):
+    return two_domain.held_out(data_config, cls.paired, n)
+
+  @classmethod
   def check_config(cls, config) -> None:
     super().check_config(config)
     GENERATORS.get(config.model.generator)

@@ -1,10 +1,12 @@
 """The metric registry: `config.eval.metrics` names entries here. Each entry is
 the metric function and the method capability it needs: sampled images
-(GeneratesFromNoise) or a translator to run on held-out data (TranslatesImages)."""
+(GeneratesFromNoise), a translator to run on held-out data (TranslatesImages),
+or a style transfer (StylizesImages)."""
 
 from typing import Callable, NamedTuple
 
-from gan_jax.methods.base import GeneratesFromNoise, TranslatesImages
+from gan_jax.methods.base import GeneratesFromNoise, StylizesImages, TranslatesImages
+from gan_jax.metrics import perceptual_metrics as pm
 from gan_jax.metrics import sample_metrics as sm
 from gan_jax.metrics import translation
 from gan_jax.registry import Registry
@@ -26,4 +28,6 @@ METRICS = Registry('metric', {
     'modes_grid25': Metric(sm.mode_metric('grid25'), GeneratesFromNoise),
     'digits_translation': Metric(translation.digits_translation, TranslatesImages),
     'paired_l1_psnr': Metric(translation.paired_l1_psnr, TranslatesImages),
+    'lpips': Metric(pm.lpips_metric, TranslatesImages),
+    'style_content': Metric(pm.style_content, StylizesImages),
 })

@@ -12,13 +12,12 @@ paired_l1_psnr: mean L1 and PSNR (dB, images in [0, 1]) of G(A) against the
 
 import numpy as np
 
-from gan_jax.data import two_domain
 from gan_jax.metrics import digits_classifier as dc
 from gan_jax.sampling import translate_arrays
 
 
 def _held_out(ctx):
-  return two_domain.held_out(ctx.config.data, ctx.method.paired)
+  return ctx.method.held_out(ctx.config.data)
 
 
 def psnr(x, y) -> float:

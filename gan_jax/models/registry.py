@@ -4,7 +4,7 @@ module. Generators map z (B, z_dim) [and labels] to images (B, H, W, C) in
 [-1, 1], or images to images (translation); discriminators map images [and
 labels] to one raw output per image, or per patch (PatchGAN)."""
 
-from gan_jax.models import dcgan, mlp, patchgan, resnet_translator, sngan, unet
+from gan_jax.models import dcgan, johnson, mlp, patchgan, resnet_translator, sngan, unet
 from gan_jax.registry import Registry
 
 GENERATORS = Registry('generator', {
@@ -17,6 +17,7 @@ GENERATORS = Registry('generator', {
     'unet_128': unet.unet_generator(7),
     'unet_64': unet.unet_generator(6),   # small-image variants (embedded demos)
     'unet_32': unet.unet_generator(5),
+    'johnson': johnson.johnson_generator,     # style transfer (Johnson et al. 2016)
 })
 
 DISCRIMINATORS = Registry('discriminator', {
