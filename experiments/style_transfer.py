@@ -7,7 +7,8 @@ adversarial losses (Johnson's network plus a PatchGAN judging style patches).
       --config.data.source=folder:datasets/coco --config.style.image=starry_night.jpg
   python launch.py --config=experiments/style_transfer.py:demo --workdir=runs/johnson_demo
   python launch.py --config=experiments/style_transfer.py:demo,fusion --workdir=runs/fusion_demo
-  python launch.py --config=... --workdir=runs/johnson_demo --mode=translate --input=DIR --output=OUT
+  python launch.py --config=... --workdir=runs/johnson_demo --mode=translate \
+      --input=DIR --output=OUT
   python launch.py --mode=stylize --content=photo.jpg --style=painting.jpg --output=out.png
 Options: demo (embedded: crops of scikit-image's photos, styled as its
 immunohistochemistry, minutes on 2 CPU cores), fusion (adds the adversarial term),

@@ -42,7 +42,9 @@ class Experiment:
         config.train.num_steps = steps  # a loop-control field: resumable if it changes
     else:  # summary/eval/sample: what training recorded, else what the config declares
       self.info = self._saved_info() or DataInfo(shape, config.data.num_classes)
-    self.method = method_cls(config, self.info, method_cls.load_assets(config))
+    assets = method_cls.load_assets(config)  # files a method needs (a loss network's weights)
+    self.method = (method_cls(config, self.info) if assets is None
+                   else method_cls(config, self.info, assets))
     config_lib.check_metrics_apply(config, self.method)
 
   # -- workdir files -----------------------------------------------------------

@@ -12,10 +12,19 @@ import pytest
 import fingerprints
 
 
-@pytest.mark.parametrize('name', sorted(fingerprints.RUNS))
-def test_smoke_run_state_is_bitwise_unchanged(name):
+# The experiments' ':digits,smoke' runs are checked where test_train.py runs them.
+CHECKED_IN_TEST_TRAIN = ('gan_mnist', 'dcgan_mnist', 'dcgan_cifar10', 'cgan_mnist', 'wgan_mnist',
+                         'wgan_gp_cifar10', 'sngan_cifar10', 'cgan_pd_cifar10')
+
+
+def check_versions():
   recorded = fingerprints.recorded()
   if recorded['versions'] != {'jax': jax.__version__, 'jaxlib': jaxlib.__version__}:
     pytest.skip(f'fingerprints were recorded with {recorded["versions"]}; this is jax '
                 f'{jax.__version__}: XLA may round differently')
-  assert fingerprints.run_fingerprint(fingerprints.RUNS[name]) == recorded['runs'][name]
+  return recorded['runs']
+
+
+@pytest.mark.parametrize('name', sorted(set(fingerprints.RUNS) - set(CHECKED_IN_TEST_TRAIN)))
+def test_smoke_run_state_is_bitwise_unchanged(name):
+  assert fingerprints.run_fingerprint(fingerprints.RUNS[name]) == check_versions()[name]

@@ -64,8 +64,8 @@ def pool_query(pool, count, images, key):
 class CycleGAN(Translator):
   reads = ('loss.cycle_weight', 'loss.identity_weight', 'train.pool_size')
 
-  def __init__(self, config, info):
-    super().__init__(config, info)
+  def __init__(self, config, info, assets=None):
+    super().__init__(config, info, assets)
     self.cycle_weight = config.loss.cycle_weight
     self.identity_weight = config.loss.identity_weight
     self.pool_size = config.train.pool_size

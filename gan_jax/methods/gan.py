@@ -42,8 +42,8 @@ class GAN(GeneratesFromNoise):
            'loss.r1_gamma', 'loss.r1_every', 'augment.policy', 'ema.decay', 'train.n_critic',
            'optim.g.weight_clip', 'optim.d.weight_clip')
 
-  def __init__(self, config, info):
-    super().__init__(config, info)
+  def __init__(self, config, info, assets=None):
+    super().__init__(config, info, assets)
     self.conditional = bool(config.model.conditional)
     if self.conditional and not info.num_classes:
       raise UserError(f'config.model.conditional=True, but data.source={config.data.source!r} '

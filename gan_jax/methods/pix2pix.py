@@ -40,8 +40,8 @@ class Pix2Pix(Translator):
   directions = ('a2b',)
   reads = ('loss.l1_weight',)
 
-  def __init__(self, config, info):
-    super().__init__(config, info)
+  def __init__(self, config, info, assets=None):
+    super().__init__(config, info, assets)
     self.l1_weight = config.loss.l1_weight
 
   def init(self, rng) -> Pix2PixState:

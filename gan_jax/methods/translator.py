@@ -16,8 +16,8 @@ from gan_jax.models.registry import DISCRIMINATORS, GENERATORS
 
 class Translator(TranslatesImages):
 
-  def __init__(self, config, info):
-    super().__init__(config, info)
+  def __init__(self, config, info, assets=None):
+    super().__init__(config, info, assets)
     if info.image_shape[0] != info.image_shape[1]:
       raise UserError(f'translation needs square images; got {info.image_shape}')
     self.generator = GENERATORS.get(config.model.generator)(config.model, info)
