@@ -12,7 +12,6 @@ without them it times ours alone. Prints images/s for each and the ratio.
 import argparse
 import os
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -23,16 +22,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gan_jax.metrics import inception as inc  # noqa: E402
-
-
-def best_rate(fn, n_images, repeats):
-  fn()  # compile / warm up
-  times = []
-  for _ in range(repeats):
-    t = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - t)
-  return n_images / min(times)
+from timing import best_rate  # noqa: E402  (bench/timing.py)
 
 
 def main():

@@ -32,19 +32,10 @@ import numpy as np  # noqa: E402
 
 from gan_jax import stylize  # noqa: E402
 from gan_jax.models import vgg  # noqa: E402
+from timing import best_rate  # noqa: E402  (bench/timing.py)
 
 
 LAYOUTS = []  # (label, torch memory format), filled once torch is imported
-
-
-def best_rate(fn, n_images, repeats):
-  fn()  # compile / warm up
-  times = []
-  for _ in range(repeats):
-    t = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - t)
-  return n_images / min(times)
 
 
 def ours_gatys_step(params, content, style, steps):

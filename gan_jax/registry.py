@@ -27,6 +27,10 @@ class Registry(Generic[T]):
       return obj
     return decorator
 
+  def unregister(self, name: str) -> None:
+    """Removes an entry (tests that register a temporary one)."""
+    del self._entries[name]
+
   def get(self, name: str) -> T:
     if name not in self._entries:
       raise UserError(f'unknown {self.kind} {name!r}; known: '

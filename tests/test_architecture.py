@@ -266,9 +266,15 @@ def get_config(arg=None):
 '''
 
 
-def test_a_new_method_trains_through_launch(launch, tmp_path):
-  if 'mean_matching_test' not in METHODS:
-    METHODS.register('mean_matching_test')(MeanMatching)
+@pytest.fixture
+def mean_matching_registered():
+  METHODS.register('mean_matching_test')(MeanMatching)
+  yield
+  METHODS.unregister('mean_matching_test')  # other tests list the known methods
+
+
+def test_a_new_method_trains_through_launch(launch, tmp_path, mean_matching_registered):
+  del mean_matching_registered
   exp = tmp_path / 'mean_matching.py'
   exp.write_text(EXPERIMENT)
   wd = str(tmp_path / 'run')

@@ -92,3 +92,16 @@ def test_stylize_needs_a_readable_content_image(launch, tmp_path):
   code, out, err = launch('--mode=stylize', f'--content={tmp_path}/none.jpg',
                           f'--output={tmp_path}/o.png')
   assert code == 2 and "--content='" in err and 'no such file' in err
+
+
+def test_lpips_metric_on_a_paired_translator(launch, tmp_path):
+  """eval.metrics 'lpips' for pix2pix: output vs target beside input vs target."""
+  cfg = f'--config={experiment("pix2pix.py")}:demo,smoke'
+  wd = str(tmp_path / 'run')
+  args = ["--config.eval.metrics=('paired_l1_psnr', 'lpips')", f'--workdir={wd}']
+  assert launch(cfg, *args)[0] == 0
+  code, out, err = launch(cfg, *args, '--mode=eval')
+  assert code == 0, err
+  r = json.loads(out.strip().splitlines()[-1])
+  # Noisy inputs against clean targets are perceptually apart; an untrained G is further.
+  assert 0.02 < r['lpips_identity'] < 1 and 0 < r['lpips'] < 2

@@ -107,7 +107,8 @@ def test_conditional_sample_by_label(launch, tmp_path):
   code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=sample', '--label=3',
                           '--num_samples=3', f'--output={tmp_path}/threes')
   assert code == 0, err
-  assert len(os.listdir(tmp_path / 'threes')) == 3
+  assert sorted(os.listdir(tmp_path / 'threes')) == ['grid.png'] + [f'sample_{i:05d}.png'
+                                                                      for i in range(3)]
   code, out, err = launch(f'--config={cfg}', f'--workdir={wd}', '--mode=sample', '--label=10',
                           f'--output={tmp_path}/bad')
   assert code == 2 and 'allowed: 0..9' in err

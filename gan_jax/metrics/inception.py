@@ -14,7 +14,6 @@ quantized to uint8 as StyleGAN2-ADA does (floor(x * 127.5 + 128)), resized to
 the clean-fid PIL bicubic on the host), and scaled to [-1, 1].
 """
 
-import hashlib
 import os
 from typing import Dict, Tuple
 
@@ -24,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.errors import UserError
+from gan_jax.weights import read_torch_state_dict as _read_torch
+from gan_jax.weights import save_npz, variables_fingerprint  # noqa: F401  (re-exported)
 
 WEIGHTS_FILE = 'pt_inception-2015-12-05-6726825d.pth'
 WEIGHTS_URL = ('https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/'
@@ -269,14 +270,6 @@ def _check_structure(variables):
                     f'shape (e.g. {wrong[:2]}); expected {WEIGHTS_FILE} or its .npz conversion')
 
 
-def save_npz(variables, path: str) -> None:
-  flat = {'/'.join(str(getattr(p, 'key', p)) for p in k): np.asarray(v)
-          for k, v in jax.tree_util.tree_flatten_with_path(variables)[0]}
-  tmp = path + '.tmp.npz'
-  np.savez(tmp, **flat)
-  os.replace(tmp, path)
-
-
 def load_variables(path: str):
   """FIDInception variables from pytorch-fid's .pth (needs torch) or our .npz."""
   without = ("to train without these metrics: --config.eval.every=0 (no evaluation) or "
@@ -310,29 +303,4 @@ def load_variables(path: str):
 
 
 def read_torch_state_dict(path: str) -> Dict[str, np.ndarray]:
-  try:
-    import torch  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    raise UserError(f'reading {path} (a PyTorch file) needs torch: pip install torch, or '
-                    'convert it once where torch is installed with '
-                    'python scripts/convert_inception.py IN.pth OUT.npz') from None
-  try:
-    sd = torch.load(path, map_location='cpu', weights_only=True)
-  except Exception as e:  # pylint: disable=broad-except
-    raise UserError(f'{path} is not a readable PyTorch state dict ({type(e).__name__}: '
-                    f'{str(e)[:200]})') from None
-  return {k: v.detach().cpu().numpy() for k, v in sd.items()}
-
-
-def variables_fingerprint(variables) -> str:
-  """First 12 hex digits of a sha256 over the weights (names, shapes, values):
-  part of every cache key, so statistics from other weights are never reused.
-  A .pth file and its .npz conversion have the same fingerprint."""
-  h = hashlib.sha256()
-  for path, leaf in sorted(jax.tree_util.tree_flatten_with_path(variables)[0],
-                           key=lambda kv: jax.tree_util.keystr(kv[0])):
-    arr = np.ascontiguousarray(np.asarray(leaf, np.float32))
-    h.update(jax.tree_util.keystr(path).encode())
-    h.update(str(arr.shape).encode())
-    h.update(arr.tobytes())
-  return h.hexdigest()[:12]
+  return _read_torch(path, 'scripts/convert_inception.py')

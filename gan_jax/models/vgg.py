@@ -44,7 +44,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.errors import UserError
-from gan_jax.metrics.inception import save_npz, variables_fingerprint  # noqa: F401  (re-exported)
+from gan_jax import weights
+from gan_jax.weights import save_npz, variables_fingerprint  # noqa: F401  (re-exported)
 
 # torchvision's ImageNet preprocessing (transforms._presets.ImageClassification).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -197,20 +198,7 @@ def read_npz(path: str):
 
 def read_torch_state_dict(path: str) -> Dict[str, np.ndarray]:
   """A PyTorch state dict as numpy arrays (needs torch)."""
-  try:
-    import torch  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    raise UserError(f'reading {path} (a PyTorch file) needs torch: pip install torch, or '
-                    'convert it once where torch is installed with '
-                    'python scripts/convert_vgg19.py IN.pth OUT.npz') from None
-  try:
-    sd = torch.load(path, map_location='cpu', weights_only=True)
-  except Exception as e:  # pylint: disable=broad-except
-    raise UserError(f'{path} is not a readable PyTorch state dict ({type(e).__name__}: '
-                    f'{str(e)[:200]})') from None
-  if not isinstance(sd, Mapping):
-    raise UserError(f'{path} holds a {type(sd).__name__}, not a state dict')
-  return {k: v.detach().cpu().numpy() for k, v in sd.items() if hasattr(v, 'detach')}
+  return weights.read_torch_state_dict(path, 'scripts/convert_vgg19.py')
 
 
 class _ArraysOnly(pickle.Unpickler):

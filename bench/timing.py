@@ -1,0 +1,15 @@
+"""Timing helpers the bench scripts share."""
+
+import time
+
+
+def best_rate(fn, n_images, repeats):
+  """Images per second of fn() (which processes n_images), best of `repeats` after a
+  warm-up call (compilation, caches)."""
+  fn()
+  times = []
+  for _ in range(repeats):
+    t = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - t)
+  return n_images / min(times)
