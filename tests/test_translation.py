@@ -128,10 +128,13 @@ def test_image_pool_state_survives_a_checkpoint(tmp_path):
 def test_epoch_schedule_at_the_official_epochs():
   lr, per_epoch = 2e-4, 7
   f = epoch_schedule(lr, per_epoch, 100, 100)
-  for epoch, factor in ((0, 1.0), (99, 1.0), (100, 1 - 1 / 101), (150, 1 - 51 / 101),
-                        (199, 1 - 100 / 101)):
+  # The official LambdaLR stepped at the start of each (1-based) epoch k gives
+  # 1 - max(0, k + 1 - 100) / 101: epochs 1 and 99 at lr, 100 at 100/101, ..., 200 at 0.
+  for epoch, factor in ((1, 1.0), (99, 1.0), (100, 1 - 1 / 101), (101, 1 - 2 / 101),
+                        (150, 1 - 51 / 101), (200, 0.0)):
     for within in (0, per_epoch - 1):  # constant within an epoch
-      assert float(f(epoch * per_epoch + within)) == pytest.approx(lr * factor, rel=1e-6)
+      got = float(f((epoch - 1) * per_epoch + within))
+      assert got == pytest.approx(lr * factor, rel=1e-6, abs=1e-12)
 
 
 def test_patch_criteria_by_hand():

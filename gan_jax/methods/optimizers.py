@@ -10,11 +10,13 @@ from gan_jax.methods.phases import lazy_adjustment
 
 
 def epoch_schedule(lr: float, steps_per_epoch: int, constant_epochs: int, decay_epochs: int):
-  """CycleGAN's rule (official networks.get_scheduler, 'linear'): during epoch e
-  (from 0) the rate is lr * (1 - max(0, e + 1 - constant_epochs) / (decay_epochs + 1)),
-  constant within an epoch."""
+  """CycleGAN's rule (official networks.get_scheduler, 'linear', epoch_count 1):
+  the official train.py steps its LambdaLR at the start of every epoch, so during
+  epoch k (from 1) the factor is 1 - max(0, k + 1 - n_epochs) / (n_epochs_decay + 1):
+  1 through epoch n_epochs - 1, then down by 1/(n_epochs_decay + 1) an epoch, 0 in
+  the last one. Constant within an epoch; `count` is the optimizer's update count."""
   def schedule(count):
-    epoch = count // max(1, steps_per_epoch)
+    epoch = count // max(1, steps_per_epoch) + 1  # 1-based, as the official loop counts
     return lr * (1.0 - jnp.maximum(0, epoch + 1 - constant_epochs) / (decay_epochs + 1.0))
   return schedule
 
@@ -44,8 +46,10 @@ def make_optimizer(cfg, name: str, total_updates: int, steps_per_epoch: int = 0,
       return optax.adamw(lr, b1=b1, b2=b2, eps=cfg.eps, weight_decay=cfg.weight_decay)
     return optax.adam(lr, b1=b1, b2=b2, eps=cfg.eps)
   if cfg.name == 'rmsprop':
-    # WGAN's RMSProp (PyTorch defaults: decay 0.99, eps 1e-8).
-    return optax.rmsprop(lr, decay=0.99, eps=cfg.eps)
+    # WGAN's RMSProp is PyTorch's: decay 0.99, eps 1e-8 added to sqrt(v) (optax's
+    # default puts it inside the square root, which with WGAN's tiny critic gradients
+    # changes step sizes by tens of percent).
+    return optax.rmsprop(lr, decay=0.99, eps=cfg.eps, eps_in_sqrt=False)
   if cfg.name == 'sgd':
     return optax.sgd(lr)
   raise UserError(f'config.optim.{name}.name={cfg.name!r}; allowed: adam, rmsprop, sgd')
