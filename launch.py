@@ -15,10 +15,20 @@ Errors the user can fix are printed on one line (exit status 2), not as a trace.
 import os
 import sys
 
-from absl import flags
-from ml_collections import config_flags
+try:
+  from absl import flags
+  from ml_collections import config_flags
+except ImportError as _missing:  # not installed yet: say how, not a trace
+  if __name__ != '__main__':
+    raise
+  print(__doc__)
+  print(f'gan_jax\'s requirements are not installed for {sys.executable} ({_missing.name} is '
+        'missing). Install them first (the README\'s first line):\n  python3 -m venv .venv && '
+        '. .venv/bin/activate && pip install -r requirements.txt')
+  sys.exit(0 if any(a in ('--help', '-h', '-?', '--helpfull', '--helpshort')
+                    for a in sys.argv[1:]) else 2)
 
-from gan_jax.errors import UserError
+from gan_jax.errors import UserError  # noqa: E402  (after the install check)
 
 EXPERIMENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'experiments')
 
