@@ -85,7 +85,9 @@ def base_config() -> ml_collections.ConfigDict:
                               # constant_epochs, then linear decay over decay_epochs (CycleGAN)
         constant_epochs=100,
         decay_epochs=100,
-        weight_clip=0.0))     # WGAN: clip every weight to [-c, c] after each update; 0 = off
+        weight_clip=0.0,      # WGAN: clip every weight to [-c, c] after each update; 0 = off
+        clip_before_step=False))  # clip before each of this network's steps instead (the
+                              # WGAN reference: the other network's step sees it unclamped)
   c.optim = ml_collections.ConfigDict(dict(g=adam(2e-4), d=adam(2e-4)))
 
   c.ema = ml_collections.ConfigDict(dict(
@@ -98,6 +100,9 @@ def base_config() -> ml_collections.ConfigDict:
       num_epochs=0,         # > 0: num_steps = num_epochs x steps per epoch of the data
       pool_size=50,         # cyclegan: past fakes kept for the discriminators; 0 = off
       n_critic=1,           # D updates per G update, each on its own real batch
+      critic_boost=0,       # WGAN: this many D updates (100) on the first boost_steps G steps
+      boost_steps=25,       # and on every boost_every-th; 0 = off
+      boost_every=500,
       log_every=100,
       checkpoint_every=1000,
       keep_checkpoints=3,
@@ -173,6 +178,8 @@ def apply_smoke(c: ml_collections.ConfigDict) -> None:
     c.eval.main_metric, c.eval.main_mode = 'digits_confident', 'max'
     c.eval.every = 0
   c.train.n_critic = min(c.train.n_critic, 2)
+  if c.train.critic_boost:  # both kinds of step, the boosted one scanned (> MAX_UNROLLED)
+    c.train.critic_boost, c.train.boost_steps, c.train.boost_every = 10, 1, 3
   c.model.g_width = min(c.model.g_width, 8)
   c.model.d_width = min(c.model.d_width, 8)
   if 'model.z_dim' in reads:
@@ -230,7 +237,8 @@ _NON_NEGATIVE = ('train.pool_size', 'style.content_weight', 'style.style_weight'
                  'loss.gradient_penalty', 'loss.r1_gamma', 'optim.g.weight_clip',
                  'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every',
                  'train.sample_every',
-                 'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std')
+                 'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std',
+                 'train.critic_boost', 'train.boost_steps', 'train.boost_every')
 
 
 def find_parent(config, dotted: str, what: str):

@@ -108,10 +108,9 @@ def train_and_evaluate(config, workdir: str, devices=None):
   if config.eval.every and isinstance(method, GeneratesFromNoise):
     eval_gen_fn = sampling.make_generate_fn(method, mesh)
 
-  per_step = method.batches_per_step
   batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip,
                     crop_to=config.data.image_size,
-                    per_step=per_step, rows=parallel.process_rows(tc.batch_size * per_step))
+                    per_step=method.batch_schedule, rows=parallel.process_rows)
   prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch)
   progress = logs.Progress(start, tc.num_steps)
   pending, since_log = [], []

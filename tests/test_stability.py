@@ -3,6 +3,7 @@ finite differences, R1 by hand, spectral norm vs numpy's SVD, WGAN clipping,
 EMA arithmetic, DiffAugment, n_critic batches, conditional sampling, mode
 coverage on hand-made sets, SNGAN parameter counts by hand."""
 
+import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -17,7 +18,9 @@ from gan_jax.data.embedded import toy_mixture
 from gan_jax.errors import UserError
 from gan_jax.inference import count_params
 from gan_jax.data.base import DataInfo
-from gan_jax.methods.network import ema_update
+from gan_jax.methods import phases as phases_lib
+from gan_jax.methods.network import NetworkState, ema_update
+from gan_jax.methods.phases import Phase, run_phases
 from gan_jax.methods.optimizers import make_optimizer
 from gan_jax.methods.gan import GAN
 from gan_jax.metrics.modes import mode_coverage
@@ -94,7 +97,7 @@ def fake_batch(c, n_critic=1, seed=0):
 
 
 def test_wgan_clips_critic_weights_and_not_generator():
-  c, m = method_for('wgan_mnist', **{'train.n_critic': 2})
+  c, m = method_for('wgan_mnist', **{'train.n_critic': 2, 'optim.d.clip_before_step': False})
   state = m.init(jax.random.PRNGKey(0))
   step = jax.jit(m.train_step)
   for i in range(3):
@@ -103,6 +106,70 @@ def test_wgan_clips_critic_weights_and_not_generator():
   assert d_max <= 0.01 + 1e-7
   assert d_max == pytest.approx(0.01)  # RMSProp's first steps push weights to the bound
   assert max(float(jnp.abs(p).max()) for p in jax.tree.leaves(state.g.params)) > 0.01
+
+
+@flax.struct.dataclass
+class _TwoNets:
+  step: jax.Array
+  d: NetworkState
+  g: NetworkState
+
+
+@pytest.mark.parametrize('before, d_seen_by_g', [(False, 0.01), (True, 0.009)])
+def test_clamp_before_the_critic_step_as_the_wgan_reference(before, d_seen_by_g):
+  # D: loss |w|^2 / 2 (gradient w), SGD lr 0.1, clip 0.01, w = 0.5. After the
+  # update (ours before): clip(0.9 w) = 0.01. Before the step (main.py's clamp_
+  # at the top of each critic iteration): 0.9 clip(w) = 0.009, and G's step sees that.
+  tx = optax.sgd(0.1)
+  d = NetworkState.create({'params': jnp.array([0.5])}, tx, weight_clip=0.01,
+                          clip_before_step=before)
+  g = NetworkState.create({'params': jnp.array([1.0])}, tx)
+  d_loss = lambda s, inp: (0.5 * jnp.sum(s.d.params ** 2), (s, {}, inp.carry))
+  g_loss = lambda s, inp: (jnp.sum(s.g.params * s.d.params),
+                           (s, {'d_seen': s.d.params[0]}, inp.carry))
+  state = _TwoNets(jnp.zeros((), jnp.int32), d, g)
+  state, metrics = run_phases([Phase('d', 'd', d_loss), Phase('g', 'g', g_loss)], state, {},
+                              jax.random.PRNGKey(0))
+  assert float(metrics['d_seen']) == pytest.approx(d_seen_by_g)
+  assert float(state.d.params[0]) == pytest.approx(d_seen_by_g)
+
+
+def test_batch_schedule_wgan_boost():
+  s = pipeline.BatchSchedule(5, 100, 25, 500)
+  counts = np.array([s.count(t) for t in range(1600)])
+  assert set(np.nonzero(counts == 100)[0]) == set(range(25)) | {500, 1000, 1500}
+  offsets = np.concatenate([[0], np.cumsum(counts)])
+  assert [s.first(t) for t in range(1601)] == offsets.tolist()
+  for args in ((2, 7, 0, 3), (2, 7, 4, 0), (3, 0, 25, 500), (1, 4, 10, 4)):
+    s = pipeline.BatchSchedule(*args)
+    counts = np.array([s.count(t) for t in range(40)])
+    assert [s.first(t) for t in range(41)] == np.concatenate([[0], np.cumsum(counts)]).tolist()
+  # The loop reads a boosted step's batches where the stream left off.
+  src = sources.build_source(ml_collections.ConfigDict(dict(
+      source='embedded:digits', split='train', image_size=8, channels=1, data_dir='',
+      download=False, max_examples=0)))
+  schedule = pipeline.BatchSchedule(2, 3, 1, 2)  # steps 0, 2, 4 read 3 batches, others 2
+  b = pipeline.Batches(src, 4, seed=3, per_step=schedule)(2)
+  assert len(b['label']) == 12
+  for k in range(3):
+    idx = pipeline.batch_indices(3, 3 + 2 + k, 4, len(src))
+    np.testing.assert_array_equal(b['label'][k::3], src.get(idx)['label'])
+
+
+def test_boosted_critic_steps_scanned_equal_unrolled(monkeypatch):
+  c, m = method_for('wgan_mnist')  # smoke: critic_boost 10 > MAX_UNROLLED, as a lax.scan
+  assert c.train.critic_boost == 10 > phases_lib.MAX_UNROLLED
+  batch = fake_batch(c, 10)
+  scanned, ms = jax.jit(m.train_step)(m.init(jax.random.PRNGKey(0)), batch)
+  # Ten critic updates in one loop; a plain step's n_critic = 2 unrolled.
+  jaxpr = lambda b: str(jax.make_jaxpr(m.train_step)(m.init(jax.random.PRNGKey(0)), b))
+  assert 'length=10' in jaxpr(batch) and 'scan' not in jaxpr(fake_batch(c, 2))
+  monkeypatch.setattr(phases_lib, 'MAX_UNROLLED', 100)
+  c, m = method_for('wgan_mnist')
+  unrolled, mu = jax.jit(m.train_step)(m.init(jax.random.PRNGKey(0)), batch)
+  for a, b in zip(jax.tree.leaves((scanned.d.params, scanned.g.params, ms)),
+                  jax.tree.leaves((unrolled.d.params, unrolled.g.params, mu))):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)  # RMSProp amplifies rounding
 
 
 def test_ema_update_by_hand_and_in_the_step():

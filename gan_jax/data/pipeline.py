@@ -33,6 +33,38 @@ def to_float(images_uint8: np.ndarray) -> np.ndarray:
   return images_uint8.astype(np.float32) * (2.0 / 255.0) - 1.0
 
 
+class BatchSchedule:
+  """How many real batches step s reads, and where they start in the stream.
+
+  n per step (n_critic), except `boost` per step for the first `boost_first`
+  steps and every `boost_every`-th step: WGAN's critic schedule (Arjovsky et
+  al. 2017, martinarjovsky/WassersteinGAN main.py: 100 critic iterations while
+  gen_iterations < 25 or gen_iterations % 500 == 0). boost = 0: always n.
+  """
+
+  def __init__(self, per_step: int = 1, boost: int = 0, boost_first: int = 0,
+               boost_every: int = 0):
+    self.per_step, self.boost = per_step, boost
+    self.boost_first, self.boost_every = boost_first, boost_every
+
+  def boosted(self, step: int) -> bool:
+    return self.boost > 0 and (step < self.boost_first or
+                               (self.boost_every > 0 and step % self.boost_every == 0))
+
+  def count(self, step: int) -> int:
+    return self.boost if self.boosted(step) else self.per_step
+
+  def first(self, step: int) -> int:
+    """Batches read by steps 0 ... step - 1 (closed form: resuming needs no replay)."""
+    if self.boost <= 0 or step <= 0:
+      return self.per_step * max(step, 0)
+    boosted = min(step, self.boost_first)
+    if self.boost_every > 0:  # multiples of boost_every in [boost_first, step - 1]
+      lo = -(-self.boost_first // self.boost_every)
+      boosted += max(0, (step - 1) // self.boost_every - lo + 1)
+    return self.per_step * step + (self.boost - self.per_step) * boosted
+
+
 class Batches:
   """batches(step) -> {'image': float32 (B * n, H, W, C) in [-1, 1], 'label': int32 (B * n,)}
   (translation sources add 'image_b' and 'label_b').
@@ -41,26 +73,29 @@ class Batches:
   mirrored half of the time; every image of a row (A and B of a pair) gets the
   same crop and flip, drawn from (seed, step).
 
-  With per_step n > 1 (n_critic real batches per step) the n batches of step s
-  are the pipeline's batches s * n ... s * n + n - 1, interleaved: row b * n + k
+  When step s reads n > 1 batches (n_critic; see BatchSchedule) they are the
+  pipeline's batches first(s) ... first(s) + n - 1, interleaved: row b * n + k
   is sample b of batch k, so that splitting rows over devices gives each device
   its share of every batch.
   """
 
   def __init__(self, source, batch_size: int, seed: int, random_flip: bool = False,
-               per_step: int = 1, rows: slice = slice(None), crop_to: int = 0):
+               per_step=1, rows=None, crop_to: int = 0):
     self.source, self.batch_size, self.seed = source, batch_size, seed
-    self.random_flip, self.per_step = random_flip, per_step
-    self.rows = rows  # a process of a multi-process job loads only its rows
+    self.random_flip = random_flip
+    self.schedule = per_step if isinstance(per_step, BatchSchedule) else BatchSchedule(per_step)
+    # rows(num_rows) -> slice: a process of a multi-process job loads only its rows
+    self.rows = rows or (lambda num_rows: slice(None))
     self.crop_to = crop_to
 
   def __call__(self, step: int):
-    n = self.per_step
-    idx = np.stack([batch_indices(self.seed, step * n + k, self.batch_size, len(self.source))
+    n, first = self.schedule.count(step), self.schedule.first(step)
+    idx = np.stack([batch_indices(self.seed, first + k, self.batch_size, len(self.source))
                     for k in range(n)], axis=1).reshape(-1)
     flip = np.random.default_rng([self.seed, step, 0xF11F]).random(len(idx)) < 0.5
     corner = np.random.default_rng([self.seed, step, 0xC409]).random((len(idx), 2))
-    idx, flip, corner = idx[self.rows], flip[self.rows], corner[self.rows]
+    rows = self.rows(len(idx))
+    idx, flip, corner = idx[rows], flip[rows], corner[rows]
     out = {}
     for key, value in self.source.get(idx).items():
       if value.ndim != 4:

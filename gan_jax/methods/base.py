@@ -8,6 +8,7 @@ from typing import ClassVar, Dict, List, Sequence, Tuple
 import jax
 
 from gan_jax.data import sources
+from gan_jax.data.pipeline import BatchSchedule
 from gan_jax.errors import UserError
 from gan_jax.methods.phases import Phase, run_phases
 
@@ -21,7 +22,8 @@ class Method(abc.ABC):
   every method reads (see gan_jax/config.py: `check_fields_read`).
   """
   reads: ClassVar[Tuple[str, ...]] = ()
-  batches_per_step: int = 1   # real batches the loop feeds per step (n_critic)
+  # Real batches the loop feeds each step (n_critic; WGAN's boosted steps).
+  batch_schedule: BatchSchedule = BatchSchedule(1)
 
   def __init__(self, config, info, assets=None):
     self.config, self.info, self.assets = config, info, assets
@@ -48,8 +50,12 @@ class Method(abc.ABC):
 
   def train_step(self, state, batch):
     """Pure: (state, batch) -> (state, metrics). Keys are fold_in(rng, step)."""
+    return self.run_step(self.phases(), state, batch)
+
+  @staticmethod
+  def run_step(phases: Sequence[Phase], state, batch):
     rng = jax.random.fold_in(state.rng, state.step)
-    state, metrics = run_phases(self.phases(), state, batch, rng)
+    state, metrics = run_phases(phases, state, batch, rng)
     return state.replace(step=state.step + 1), metrics
 
   @classmethod

@@ -3,8 +3,9 @@
 Serves the original GAN, DCGAN, cGAN, WGAN, WGAN-GP, SNGAN and cGAN-PD: the
 networks, the adversarial loss, the penalties and the optimizers all come from
 the config. Phases per step: 'd' (`train.n_critic` D updates, each on its own
-real batch and fresh G(z); WGAN alg. 1), 'd_reg' (lazy R1, when
-`loss.r1_every` > 1), then 'g' (one G update against the updated D). G's
+real batch and fresh G(z); WGAN alg. 1; `train.critic_boost` of them on WGAN's
+boosted steps), 'd_reg' (lazy R1, when `loss.r1_every` > 1), then 'g' (one G
+update against the updated D). G's
 BatchNorm statistics are updated once per step, in the G update; an EMA of G's
 weights is kept when config.ema.decay > 0.
 
@@ -21,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax import augment, losses
+from gan_jax.data.pipeline import BatchSchedule
 from gan_jax.errors import UserError
 from gan_jax.methods.base import GeneratesFromNoise
 from gan_jax.methods.network import NetworkState, variables
@@ -40,7 +42,9 @@ class GANState:
 class GAN(GeneratesFromNoise):
   reads = ('model.z_dim', 'model.conditional', 'loss.label_smoothing', 'loss.gradient_penalty',
            'loss.r1_gamma', 'loss.r1_every', 'augment.policy', 'ema.decay', 'train.n_critic',
-           'optim.g.weight_clip', 'optim.d.weight_clip')
+           'optim.g.weight_clip', 'optim.d.weight_clip', 'optim.g.clip_before_step',
+           'optim.d.clip_before_step', 'train.critic_boost', 'train.boost_steps',
+           'train.boost_every')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
@@ -54,12 +58,14 @@ class GAN(GeneratesFromNoise):
     self.loss = losses.ADVERSARIAL_LOSSES.get(config.loss.adversarial)
     tc, lc = config.train, config.loss
     self.n_critic = tc.n_critic
-    self.batches_per_step = tc.n_critic  # the loop feeds n_critic real batches per step
+    self.batch_schedule = BatchSchedule(tc.n_critic, tc.critic_boost, tc.boost_steps,
+                                        tc.boost_every)
+    self.batch_size = tc.batch_size
     self.z_dim = config.model.z_dim
     self.smoothing = lc.label_smoothing
     self.gp, self.r1_gamma, self.r1_every = lc.gradient_penalty, lc.r1_gamma, lc.r1_every
     self.lazy_r1 = self.r1_gamma > 0 and self.r1_every > 1
-    d_updates = tc.num_steps * tc.n_critic + (-(-tc.num_steps // self.r1_every)
+    d_updates = self.batch_schedule.first(tc.num_steps) + (-(-tc.num_steps // self.r1_every)
                                               if self.lazy_r1 else 0)
     self.g_opt = make_optimizer(config.optim.g, 'g', tc.num_steps)
     self.d_opt = make_optimizer(config.optim.d, 'd', d_updates,
@@ -88,9 +94,11 @@ class GAN(GeneratesFromNoise):
     return GANState(
         step=jnp.zeros((), jnp.int32), rng=run_key,
         g=NetworkState.create(self.generator.init(g_key, z, y, train=False), self.g_opt,
-                              ema_decay=self.config.ema.decay, weight_clip=optim.g.weight_clip),
+                              ema_decay=self.config.ema.decay, weight_clip=optim.g.weight_clip,
+                              clip_before_step=optim.g.clip_before_step),
         d=NetworkState.create(self.discriminator.init(d_key, x, y, train=False), self.d_opt,
-                              weight_clip=optim.d.weight_clip))
+                              weight_clip=optim.d.weight_clip,
+                              clip_before_step=optim.d.clip_before_step))
 
   def networks(self, state):
     return {'generator': state.g.params, 'discriminator': state.d.params}
@@ -109,8 +117,18 @@ class GAN(GeneratesFromNoise):
                                 inputs['z'], inputs.get('label'), train=False)
 
   # -- training --------------------------------------------------------------
-  def phases(self):
-    out = [Phase('d', 'd', self._d_loss, repeats=self.n_critic)]
+  def train_step(self, state, batch):
+    return self.run_step(self.phases(self._critic_runs(batch)), state, batch)
+
+  def _critic_runs(self, batch) -> int:
+    """n_critic, or critic_boost when the loop fed a boosted step's batches (static)."""
+    boost = self.batch_schedule.boost
+    if boost and batch['image'].shape[0] == boost * self.batch_size:
+      return boost
+    return self.n_critic
+
+  def phases(self, critic_runs=None):
+    out = [Phase('d', 'd', self._d_loss, repeats=critic_runs or self.n_critic)]
     if self.lazy_r1:
       out.append(Phase('d_reg', 'd', self._r1_loss, interval=self.r1_every, gain=self.r1_every))
     out.append(Phase('g', 'g', self._g_loss))
@@ -138,7 +156,7 @@ class GAN(GeneratesFromNoise):
   def _real(self, batch, k):
     """The k-th of the step's n_critic real batches. The loop interleaves them
     (row b * n + k is sample b of batch k) so each device holds its share of all."""
-    n, images = self.n_critic, batch['image']
+    n, images = self._critic_runs(batch), batch['image']
     b = images.shape[0] // n
     real = images.reshape((b, n) + images.shape[1:])[:, k]
     labels = batch['label'].reshape((b, n))[:, k] if self.conditional else None
@@ -183,7 +201,7 @@ class GAN(GeneratesFromNoise):
     return 0.5 * self.r1_gamma * r1, (state, {'r1': r1}, inp.carry)
 
   def _g_loss(self, state, inp):
-    b = inp.batch['image'].shape[0] // self.n_critic
+    b = inp.batch['image'].shape[0] // self._critic_runs(inp.batch)
     k_fake, k_aug = jax.random.split(jax.random.fold_in(inp.rng, inp.index))
     z, fake_labels = self._fake_inputs(k_fake, b)
     fake, g_bs = self._apply(self.generator, state.g, z, fake_labels)

@@ -41,16 +41,21 @@ class NetworkState:
   tx: optax.GradientTransformation = flax.struct.field(pytree_node=False)
   ema_decay: float = flax.struct.field(pytree_node=False, default=0.0)
   weight_clip: float = flax.struct.field(pytree_node=False, default=0.0)
+  # WGAN's reference clamps before each of the network's steps (so the other
+  # network's step sees it unclamped); False: after each update.
+  clip_before_step: bool = flax.struct.field(pytree_node=False, default=False)
 
   @classmethod
   def create(cls, module_variables: dict, tx: optax.GradientTransformation,
-             ema_decay: float = 0.0, weight_clip: float = 0.0) -> 'NetworkState':
+             ema_decay: float = 0.0, weight_clip: float = 0.0,
+             clip_before_step: bool = False) -> 'NetworkState':
     params = module_variables['params']
     return cls(params=params, batch_stats=module_variables.get('batch_stats', {}),
                opt_state=tx.init(params),
                # A copy, not an alias: the state is donated to the step, leaf by leaf.
                ema=jax.tree.map(jnp.copy, params) if ema_decay > 0 else {},
-               tx=tx, ema_decay=ema_decay, weight_clip=weight_clip)
+               tx=tx, ema_decay=ema_decay, weight_clip=weight_clip,
+               clip_before_step=clip_before_step)
 
   def variables(self, params: Optional[Any] = None, batch_stats: Optional[Any] = None) -> dict:
     return variables(self.params if params is None else params,
@@ -61,11 +66,18 @@ class NetworkState:
     """The weights to sample with: the EMA when one is kept."""
     return self.ema if self.ema_decay > 0 else self.params
 
+  def before_step(self) -> 'NetworkState':
+    """The weights a step differentiates: clamped first when clip_before_step."""
+    if self.weight_clip and self.clip_before_step:
+      return self.replace(params=clip_weights(self.params, self.weight_clip))
+    return self
+
   def apply_gradients(self, grads) -> 'NetworkState':
-    """One optimizer update, then the weight clip (WGAN) and the EMA, in that order."""
+    """One optimizer update, then the weight clip (WGAN; unless it comes before the
+    step) and the EMA, in that order."""
     updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
     params = optax.apply_updates(self.params, updates)
-    if self.weight_clip:
+    if self.weight_clip and not self.clip_before_step:
       params = clip_weights(params, self.weight_clip)
     ema = ema_update(self.ema, params, self.ema_decay) if self.ema_decay > 0 else self.ema
     return self.replace(params=params, opt_state=opt_state, ema=ema)

@@ -19,8 +19,9 @@ import optax
 class PhaseInputs(NamedTuple):
   batch: Dict[str, jax.Array]  # the whole step's batch; a loss picks its share
   rng: jax.Array               # the step's key, fold_in(state.rng, state.step)
-  index: int                   # position of this run among the step's runs (static)
-  repeat: int                  # which of the phase's repeats this is (static)
+  index: int                   # position of this run among the step's runs
+  repeat: int                  # which of the phase's repeats this is (both static,
+                               # traced in a scanned phase: see MAX_UNROLLED)
   carry: Dict[str, Any]        # what earlier phases of this step handed on
 
 
@@ -48,7 +49,7 @@ def lazy_adjustment(interval: int) -> float:
 
 
 def _run(phase: Phase, state, inputs: PhaseInputs):
-  net = getattr(state, phase.network)
+  net = getattr(state, phase.network).before_step()
 
   def loss_fn(params):
     trial = state.replace(**{phase.network: net.replace(params=params)})
@@ -62,6 +63,26 @@ def _run(phase: Phase, state, inputs: PhaseInputs):
   return new_state.replace(**{phase.network: updated}), metrics, carry
 
 
+# Repeats up to this many are unrolled into the program (n_critic = 5 as five
+# copies); more (WGAN's 100 boosted critic steps) run as a lax.scan, so that
+# compile time does not grow with them.
+MAX_UNROLLED = 8
+
+
+def _scan(phase: Phase, state, batch, rng, index: int, carry):
+  """phase.repeats runs as one loop: repeat and index are traced, not static."""
+  if phase.interval != 1:
+    raise ValueError(f'phase {phase.name!r}: an interval and more than {MAX_UNROLLED} repeats')
+
+  def body(c, r):
+    s, cy = c
+    s, m, cy = _run(phase, s, PhaseInputs(batch, rng, index + r, r, cy))
+    return (s, cy), m
+
+  (state, carry), stacked = jax.lax.scan(body, (state, carry), jnp.arange(phase.repeats))
+  return state, carry, jax.tree.map(lambda v: jnp.mean(v, axis=0), stacked)
+
+
 def run_phases(phases: Sequence[Phase], state, batch, rng):
   """Runs every due phase in order; returns (state, metrics).
 
@@ -71,6 +92,11 @@ def run_phases(phases: Sequence[Phase], state, batch, rng):
   """
   index, carry, metrics = 0, {}, {}
   for phase in phases:
+    if phase.repeats > MAX_UNROLLED:
+      state, carry, m = _scan(phase, state, batch, rng, index, carry)
+      metrics.update(m)
+      index += phase.repeats
+      continue
     runs = []
     for r in range(phase.repeats):
       inputs = PhaseInputs(batch, rng, index, r, carry)
