@@ -202,6 +202,29 @@ def test_unpaired_sources_and_batches():
     tdata.unpaired_source(cfg)
 
 
+def test_unaligned_pairs_draw_b_at_random_with_independent_crops():
+  # As unaligned_dataset.py: A[i mod |A|] with a uniformly drawn B, each side its own
+  # crop and flip; still a function of (seed, step).
+  rng = np.random.default_rng(0)
+  pattern = rng.integers(0, 256, (1, 12, 12, 3)).astype(np.uint8)
+  a = base.ArraySource('a', np.repeat(pattern, 4, 0), np.arange(4), 4)
+  b = base.ArraySource('b', np.repeat(pattern, 50, 0), np.arange(50), 50)
+  src = tdata.UnpairedSource(a, b)
+  batches = pipeline.Batches(src, 10, seed=3, random_flip=True, crop_to=8)
+  first = batches(7)
+  again = pipeline.Batches(src, 10, seed=3, random_flip=True, crop_to=8)(7)
+  for k in first:
+    np.testing.assert_array_equal(first[k], again[k])
+  labels_b = np.concatenate([batches(s)['label_b'] for s in range(20)])
+  assert len(set(labels_b.tolist())) > 40  # 200 uniform draws over 50 cover most of them
+  rows = np.concatenate([pipeline.batch_indices(3, s, 10, len(src)) for s in range(20)])
+  assert np.mean(labels_b == rows % 50) < 0.1  # not i mod |B|
+  np.testing.assert_array_equal(
+      np.concatenate([batches(s)['label'] for s in range(20)]), rows % 4)
+  same = [np.array_equal(x, y) for x, y in zip(first['image'], first['image_b'])]
+  assert sum(same) < 5  # the same picture on both sides, cropped and flipped apart
+
+
 def test_tfds_cycle_gan_mock():
   cfg = config_lib.base_config().data
   cfg.source, cfg.channels, cfg.image_size = 'tfds:cycle_gan/horse2zebra', 3, 16

@@ -27,8 +27,19 @@ class ImageSource:
   def __len__(self) -> int:
     raise NotImplementedError
 
+  # The random crop and flip of a row's images ('image', 'image_b') are the same
+  # (aligned pairs, pix2pix) or drawn per side (unaligned domains, CycleGAN).
+  sides_share_crop: bool = True
+
   def get(self, indices: Sequence[int]) -> Dict[str, np.ndarray]:
     raise NotImplementedError
+
+  def draw(self, indices: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The examples a batch reads at the stream's indices. A source that pairs
+    part of an example at random (unaligned domains) draws it here, from the
+    pipeline's (seed, step) generator; the result goes to get()."""
+    del rng
+    return indices
 
 
 class ArraySource(ImageSource):
@@ -53,6 +64,10 @@ class Truncated(ImageSource):
   def __init__(self, inner: ImageSource, n: int):
     self.inner, self.n = inner, n
     self.name, self.num_classes = inner.name, inner.num_classes
+    self.sides_share_crop = inner.sides_share_crop
+
+  def draw(self, indices, rng):
+    return self.inner.draw(indices, rng)
 
   def __len__(self):
     return self.n

@@ -70,8 +70,8 @@ class Batches:
   (translation sources add 'image_b' and 'label_b').
 
   Images larger than crop_to are randomly cropped to it, and with random_flip
-  mirrored half of the time; every image of a row (A and B of a pair) gets the
-  same crop and flip, drawn from (seed, step).
+  mirrored half of the time, drawn from (seed, step): the same for A and B of a
+  row, or per side where the source says so (unaligned domains).
 
   When step s reads n > 1 batches (n_critic; see BatchSchedule) they are the
   pipeline's batches first(s) ... first(s) + n - 1, interleaved: row b * n + k
@@ -92,20 +92,23 @@ class Batches:
     n, first = self.schedule.count(step), self.schedule.first(step)
     idx = np.stack([batch_indices(self.seed, first + k, self.batch_size, len(self.source))
                     for k in range(n)], axis=1).reshape(-1)
-    flip = np.random.default_rng([self.seed, step, 0xF11F]).random(len(idx)) < 0.5
-    corner = np.random.default_rng([self.seed, step, 0xC409]).random((len(idx), 2))
+    idx = self.source.draw(idx, np.random.default_rng([self.seed, step, 0xB1D]))
     rows = self.rows(len(idx))
-    idx, flip, corner = idx[rows], flip[rows], corner[rows]
     out = {}
-    for key, value in self.source.get(idx).items():
+    for key, value in self.source.get(idx[rows]).items():
       if value.ndim != 4:
         out[key] = value.astype(np.int32)
         continue
+      side = 1 if key == 'image_b' and not self.source.sides_share_crop else 0
+      flip = np.random.default_rng([self.seed, step, 0xF11F] + [side] * side).random(len(idx))
+      corner = np.random.default_rng([self.seed, step, 0xC409] + [side] * side).random(
+          (len(idx), 2))
       images = to_float(value) if value.dtype == np.uint8 else value.astype(np.float32)
       if self.crop_to and images.shape[1] > self.crop_to:
-        images = _crop(images, self.crop_to, corner)
+        images = _crop(images, self.crop_to, corner[rows])
       if self.random_flip:
-        images[flip] = images[flip, :, ::-1]
+        f = flip[rows] < 0.5
+        images[f] = images[f, :, ::-1]
       out[key] = images
     return out
 

@@ -49,10 +49,11 @@ def load_size(data_config) -> int:
 
 
 class UnpairedSource(ImageSource):
-  """Domains A and B side by side. One epoch is max(|A|, |B|) examples (as the
-  official code); example i pairs A[i mod |A|] with B[i mod |B|]. The pairing
-  carries no information (CycleGAN's losses treat the two sides separately);
-  the pipeline's per-epoch permutation varies which images share a step."""
+  """Domains A and B side by side, as the official unaligned_dataset.py: one
+  epoch is max(|A|, |B|) examples; example i is A[i mod |A|] with a B drawn
+  uniformly at random (from the pipeline's (seed, step) generator), and the two
+  get independent crops and flips. get() also takes (a, b) index pairs."""
+  sides_share_crop = False
 
   def __init__(self, a: ImageSource, b: ImageSource):
     self.a, self.b = a, b
@@ -62,9 +63,14 @@ class UnpairedSource(ImageSource):
   def __len__(self):
     return max(len(self.a), len(self.b))
 
+  def draw(self, indices, rng):
+    idx = np.asarray(indices)
+    return np.stack([idx % len(self.a), rng.integers(0, len(self.b), len(idx))], axis=1)
+
   def get(self, indices):
     idx = np.asarray(indices)
-    a, b = self.a.get(idx % len(self.a)), self.b.get(idx % len(self.b))
+    a_idx, b_idx = (idx[:, 0], idx[:, 1]) if idx.ndim == 2 else (idx, idx)
+    a, b = self.a.get(a_idx % len(self.a)), self.b.get(b_idx % len(self.b))
     return {'image': a['image'], 'image_b': b['image'], 'label': a['label'],
             'label_b': b['label']}
 
