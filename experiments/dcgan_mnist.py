@@ -25,6 +25,7 @@ def dcgan_paper_settings(c):
   for o in (c.optim.g, c.optim.d):
     o.name, o.lr, o.b1, o.b2 = 'adam', 2e-4, 0.5, 0.999  # sec. 4: Adam, lr 0.0002, beta1 0.5
   c.train.batch_size = 128         # sec. 4: mini-batch SGD with batch 128
+  c.model.sample_batch_stats = True  # pytorch/examples' dcgan samples in train mode (no eval())
 
 
 def get_config(arg=None):

@@ -60,6 +60,11 @@ def base_config() -> ml_collections.ConfigDict:
       conditional=False,    # class-conditional G and D (needs a labelled source)
       depth=1,              # MLP: hidden layers
       tanh_output=True,     # G ends in tanh (images in [-1, 1]); False for 2-D point data
+      sample_batch_stats=False,  # G's BatchNorm samples with the batch's statistics, as
+                            # pytorch/examples' DCGAN and the WGAN(-GP) code (never eval());
+                            # False: running averages (Mimicry's eval())
+      upsample='bilinear',  # sngan_resnet/wgan_gp_resnet G: 'bilinear' (Mimicry) or 'nearest'
+                            # (the Chainer SNGAN code)
   ))
 
   c.loss = ml_collections.ConfigDict(dict(

@@ -24,6 +24,7 @@ from gan_jax.methods.phases import Phase, run_phases
 from gan_jax.methods.optimizers import make_optimizer
 from gan_jax.methods.gan import GAN
 from gan_jax.metrics.modes import mode_coverage
+from gan_jax.models.layers import SpectralNorm
 from gan_jax.models.registry import DISCRIMINATORS, GENERATORS
 
 
@@ -57,18 +58,36 @@ def test_r1_by_hand():
   assert float(losses.r1_penalty(d_fn, real)) == pytest.approx(1 + 4 + 0.25 + 9)
 
 
-def test_spectral_norm_sigma_matches_svd():
-  layer = nn.SpectralNorm(nn.Dense(7), n_steps=1)
-  x = jnp.ones((2, 5))
+def test_spectral_norm_equals_pytorchs():
+  """Ours against torch.nn.utils.spectral_norm on the same weights and the same
+  initial u, v: outputs and vectors through training calls, then an eval call;
+  the raw weights keep their init (PyTorch's weight_orig); sigma -> top singular value."""
+  torch = pytest.importorskip('torch')
+  layer = SpectralNorm(nn.Dense(7))
+  x = jax.random.normal(jax.random.PRNGKey(1), (3, 5))
   variables = layer.init(jax.random.PRNGKey(0), x, update_stats=False)
+  kernel = np.asarray(variables['params']['layer_instance']['kernel'])  # (in 5, out 7)
+  raw = nn.Dense(7).init(jax.random.PRNGKey(0), x)['params']['kernel']
+  assert kernel.std() == pytest.approx(float(np.std(raw)), rel=0.5)  # not divided by sigma
+  stats = (variables['batch_stats']['layer_instance/kernel/u'],
+           variables['batch_stats']['layer_instance/kernel/v'])
+  ref = torch.nn.utils.spectral_norm(torch.nn.Linear(5, 7))
+  with torch.no_grad():
+    ref.weight_orig.copy_(torch.tensor(kernel.T))
+    ref.bias.copy_(torch.tensor(np.asarray(variables['params']['layer_instance']['bias'])))
+    ref.weight_u.copy_(torch.tensor(np.asarray(stats[0])))  # u: out-space (7), v: in-space (5)
+    ref.weight_v.copy_(torch.tensor(np.asarray(stats[1])))
+  tx = torch.tensor(np.asarray(x))
+  for _ in range(3):
+    y, upd = layer.apply(variables, x, update_stats=True, mutable=['batch_stats'])
+    variables = {'params': variables['params'], 'batch_stats': upd['batch_stats']}
+    np.testing.assert_allclose(np.asarray(y), ref(tx).detach().numpy(), rtol=1e-5, atol=1e-6)
+  ref.eval()
+  np.testing.assert_allclose(np.asarray(layer.apply(variables, x, update_stats=False)),
+                             ref(tx).detach().numpy(), rtol=1e-5, atol=1e-6)
   for _ in range(100):
     _, upd = layer.apply(variables, x, update_stats=True, mutable=['batch_stats'])
     variables = {'params': variables['params'], 'batch_stats': upd['batch_stats']}
-  kernel = np.asarray(variables['params']['layer_instance']['kernel'])
-  sigma = np.asarray(jax.tree.leaves(
-      {k: v for k, v in jax.tree_util.tree_flatten_with_path(variables['batch_stats'])[0]
-       if 'sigma' in jax.tree_util.keystr(k)})[0])
-  assert float(sigma) == pytest.approx(np.linalg.svd(kernel, compute_uv=False)[0], rel=1e-4)
   # The layer computes x @ (W / sigma): its top singular value is 1.
   y = layer.apply(variables, jnp.eye(5), update_stats=False)
   bias = np.asarray(variables['params']['layer_instance']['bias'])
@@ -172,6 +191,23 @@ def test_boosted_critic_steps_scanned_equal_unrolled(monkeypatch):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)  # RMSProp amplifies rounding
 
 
+def test_sampling_with_batch_statistics():
+  # pytorch/examples' DCGAN never calls eval(): its G samples with the batch's statistics.
+  c, m = method_for('dcgan_mnist')
+  assert c.model.sample_batch_stats
+  state = m.init(jax.random.PRNGKey(0))
+  inputs = m.sample_inputs(jax.random.PRNGKey(1), 8)
+  images = np.asarray(m.generate(state, inputs))
+  by_hand = m.generator.apply(state.g.variables(), inputs['z'], None, train=True,
+                              mutable=['batch_stats'])[0]
+  np.testing.assert_array_equal(images, by_hand)
+  assert not np.allclose(images[:4], m.generate(state, {'z': inputs['z'][:4]}))  # batch-dependent
+  _, running = method_for('dcgan_mnist', **{'model.sample_batch_stats': False})
+  np.testing.assert_array_equal(running.generate(state, inputs), m.generator.apply(
+      state.g.variables(), inputs['z'], None, train=False))
+  assert not np.allclose(images, running.generate(state, inputs))
+
+
 def test_ema_update_by_hand_and_in_the_step():
   e = {'w': jnp.array([1.0, 2.0])}
   p = {'w': jnp.array([3.0, -2.0])}
@@ -185,11 +221,11 @@ def test_ema_update_by_hand_and_in_the_step():
 
 
 def test_gradient_penalty_in_step_and_batchnorm_refused():
-  c, m = method_for('wgan_gp_cifar10')
+  c, m = method_for('wgan_gp_cifar10', 'dcgan,digits,smoke')
   state, metrics = jax.jit(m.train_step)(m.init(jax.random.PRNGKey(0)), fake_batch(c, 2))
   assert np.isfinite(float(metrics['gradient_penalty'])) and float(metrics['gradient_penalty']) > 0
   with pytest.raises(UserError, match='d_batchnorm=False'):
-    method_for('wgan_gp_cifar10', **{'model.d_batchnorm': True})
+    method_for('wgan_gp_cifar10', 'dcgan,digits,smoke', **{'model.d_batchnorm': True})
 
 
 def test_lazy_r1_counts_only_on_its_steps():
@@ -282,7 +318,8 @@ def test_sngan_counts_by_hand():
   #    (2*590,080) + 1x1 shortcut 65,792 = 1,246,976; final BN 512; conv 9*256*3+3 = 6,915.
   # D: optimized block 3,584 + 147,584 + 512; down block 2*147,584 + 16,512;
   #    2 plain blocks 2*2*147,584; dense 129.
-  cfg = ml_collections.ConfigDict(dict(g_width=256, d_width=128, conditional=False))
+  cfg = ml_collections.ConfigDict(dict(g_width=256, d_width=128, conditional=False,
+                                       upsample='bilinear'))
   info = DataInfo((32, 32, 3), 10)
   g, d = GENERATORS.get('sngan_resnet')(cfg, info), DISCRIMINATORS.get('sngan_resnet')(cfg, info)
   y = jnp.zeros((2,), jnp.int32)
@@ -298,6 +335,70 @@ def test_sngan_counts_by_hand():
   dp = d.init(jax.random.PRNGKey(0), jnp.zeros((2, 32, 32, 3)), y, train=False)['params']
   assert count_params(gp) == 4_276_739 + 6 * (5120 - 512)
   assert count_params(dp) == 1_053_825 + 1280
+
+
+def _max_abs(tree, *path):
+  for p in path:
+    tree = tree[p]
+  return float(np.abs(np.asarray(tree)).max())
+
+
+@pytest.mark.parametrize('name', ['sngan_resnet', 'wgan_gp_resnet'])
+def test_resnet_init_follows_mimicry(name):
+  # xavier_uniform_(w, gain): U(+-gain sqrt(6 / (fan_in + fan_out))); PyTorch's default
+  # conv init U(+-1 / sqrt(fan_in)). The largest |w| of a 64-channel kernel is within
+  # 2 % of the bound (36,864 draws) and never above it.
+  cfg = ml_collections.ConfigDict(dict(g_width=64, d_width=64, conditional=True,
+                                       upsample='bilinear'))
+  info = DataInfo((32, 32, 3), 10)
+  y = jnp.zeros((2,), jnp.int32)
+  g, d = GENERATORS.get(name)(cfg, info), DISCRIMINATORS.get(name)(cfg, info)
+  gp = g.init(jax.random.PRNGKey(0), jnp.zeros((2, 128)), y, train=False)['params']
+  dp = d.init(jax.random.PRNGKey(0), jnp.zeros((2, 32, 32, 3)), y, train=False)['params']
+  xavier = lambda gain, fan_in, fan_out: gain * np.sqrt(6.0 / (fan_in + fan_out))
+  wgan = name == 'wgan_gp_resnet'
+  sc = (lambda fan_in, fan_out: 1 / np.sqrt(fan_in)) if wgan else (
+      lambda fan_in, fan_out: xavier(1, fan_in, fan_out))
+  expected = {
+      ('GBlock_0', 'Conv_0', 'kernel'): xavier(np.sqrt(2), 576, 576),   # c1
+      ('GBlock_0', 'Conv_1', 'kernel'): xavier(np.sqrt(2), 576, 576),   # c2
+      ('GBlock_0', 'Conv_2', 'kernel'): sc(64, 64),                      # shortcut
+      ('Dense_0', 'kernel'): xavier(1, 128, 1024),                      # l1
+      ('Conv_0', 'kernel'): (1 / np.sqrt(576)) if wgan else xavier(1, 576, 27),  # c5
+  }
+  for path, bound in expected.items():
+    assert 0.9 * bound < _max_abs(gp, *path) <= bound, (path, bound)
+  expected = {
+      ('DBlock_1', 'Conv_0', 'kernel'): xavier(np.sqrt(2), 576, 576),
+      ('DBlock_1', 'Conv_1', 'kernel'): xavier(np.sqrt(2), 576, 576),
+      ('DBlock_1', 'Conv_2', 'kernel'): sc(64, 64),
+      ('Dense_0', 'kernel'): xavier(1, 64, 1),
+      ('Embed_0', 'embedding'): xavier(1, 10, 64),
+  }
+  for path, bound in expected.items():  # raw weights: not divided by sigma at init
+    assert 0.6 * bound < _max_abs(dp, *path) <= bound, (path, bound)
+  gamma = np.asarray(gp['GBlock_0']['CondBatchNorm_0']['gamma']['embedding'])
+  assert abs(gamma.mean() - 1) < 0.01 and 0.015 < gamma.std() < 0.025  # N(1, 0.02)
+  assert not np.any(np.asarray(gp['GBlock_0']['CondBatchNorm_0']['beta']['embedding']))
+
+
+def test_batchnorm_scales_n_1_002_where_the_references_draw_them():
+  # DCGAN (pytorch/examples weights_init), pix2pix (init_weights 'normal', gain 0.02).
+  for experiment, key in (('dcgan_mnist', 'g'), ('dcgan_mnist', 'd')):
+    _, m = method_for(experiment, 'digits', **{'model.g_width': 64, 'model.d_width': 64})
+    state = m.init(jax.random.PRNGKey(0))
+    net = state.g if key == 'g' else state.d
+    scales = np.concatenate([np.ravel(v) for p, v in jax.tree_util.tree_flatten_with_path(
+        net.params)[0] if 'scale' in jax.tree_util.keystr(p)])
+    assert len(scales) > 100 and abs(scales.mean() - 1) < 0.005
+    assert 0.017 < scales.std() < 0.023
+  cfg = ml_collections.ConfigDict(dict(norm='batch', d_layers=3, d_width=64, init_std=0.02,
+                                       conditional=False))
+  d = DISCRIMINATORS.get('patchgan')(cfg, DataInfo((64, 64, 3), 0))
+  v = d.init(jax.random.PRNGKey(0), jnp.zeros((1, 64, 64, 6)), train=False)['params']
+  scales = np.concatenate([np.ravel(x) for p, x in jax.tree_util.tree_flatten_with_path(v)[0]
+                           if 'scale' in jax.tree_util.keystr(p)])
+  assert abs(scales.mean() - 1) < 0.005 and 0.017 < scales.std() < 0.023
 
 
 def test_rmsprop_equals_pytorchs():

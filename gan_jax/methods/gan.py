@@ -14,7 +14,8 @@ Options: one-sided label smoothing, WGAN-GP (`loss.gradient_penalty`), R1
 regularisation), weight clipping (`optim.d.weight_clip`), DiffAugment on
 everything D sees (`augment.policy`), class-conditional networks
 (`model.conditional`; fake labels drawn uniformly), TTUR (separate
-`optim.g.lr` and `optim.d.lr`), linear LR decay.
+`optim.g.lr` and `optim.d.lr`), linear LR decay, WGAN's boosted critic
+schedule, sampling with batch statistics (`model.sample_batch_stats`).
 """
 
 import flax
@@ -44,7 +45,7 @@ class GAN(GeneratesFromNoise):
            'loss.r1_gamma', 'loss.r1_every', 'augment.policy', 'ema.decay', 'train.n_critic',
            'optim.g.weight_clip', 'optim.d.weight_clip', 'optim.g.clip_before_step',
            'optim.d.clip_before_step', 'train.critic_boost', 'train.boost_steps',
-           'train.boost_every')
+           'train.boost_every', 'model.sample_batch_stats')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
@@ -113,8 +114,14 @@ class GAN(GeneratesFromNoise):
     return inputs
 
   def generate(self, state, inputs):
-    return self.generator.apply(variables(state.g.sampling_params, state.g.batch_stats),
-                                inputs['z'], inputs.get('label'), train=False)
+    """G's images; its BatchNorm uses the running averages, or with
+    model.sample_batch_stats the statistics of the batch being generated (then a
+    sample depends on the others drawn with it)."""
+    v = variables(state.g.sampling_params, state.g.batch_stats)
+    z, labels = inputs['z'], inputs.get('label')
+    if self.config.model.sample_batch_stats and state.g.batch_stats:
+      return self.generator.apply(v, z, labels, train=True, mutable=['batch_stats'])[0]
+    return self.generator.apply(v, z, labels, train=False)
 
   # -- training --------------------------------------------------------------
   def train_step(self, state, batch):

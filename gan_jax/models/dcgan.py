@@ -2,7 +2,8 @@
 
 Fully convolutional: 4x4 kernels with stride 2, BatchNorm in every layer but
 G's output and D's input, ReLU in G, LeakyReLU(0.2) in D, tanh output,
-N(0, 0.02) init. Any square resolution 4 * 2^k (k >= 1) works: G projects z to
+N(0, 0.02) weights and N(1, 0.02) BatchNorm scales (pytorch/examples'
+weights_init; the std is model.init_std). Any square resolution 4 * 2^k (k >= 1) works: G projects z to
 4x4 and doubles k times; D halves down to 4x4 and ends in a 4x4 valid conv.
 With BatchNorm no layer carries a bias, as in the reference PyTorch code
 (64x64 RGB: G 3,576,704 and D 2,765,568 parameters). G's 4x4 stride-2
@@ -50,7 +51,7 @@ class DCGANGenerator(nn.Module):
     x = x.reshape((z.shape[0], 4, 4, feats))
     for i in range(k):
       if self.batchnorm:
-        x = batch_norm(train)(x)
+        x = batch_norm(train, scale_std=self.init_std)(x)
       x = nn.relu(x)
       feats = channels if i == k - 1 else feats // 2
       x = ConvTranspose4x4s2(feats, use_bias=not self.batchnorm, kernel_init=init,
@@ -79,7 +80,7 @@ class DCGANDiscriminator(nn.Module):
                      use_bias=not self.batchnorm, kernel_init=init)
       x = sn(conv, x, self.spectral_norm, train)
       if self.batchnorm and i > 0:
-        x = batch_norm(train)(x)
+        x = batch_norm(train, scale_std=self.init_std)(x)
       x = nn.leaky_relu(x, self.leaky_slope)
     head = nn.Conv(1, (4, 4), padding='VALID', use_bias=not self.batchnorm, kernel_init=init)
     x = sn(head, x, self.spectral_norm, train)

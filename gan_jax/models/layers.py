@@ -53,15 +53,57 @@ class ConvTranspose4x4s2(nn.Module):
     return y
 
 
-def sn(layer: nn.Module, x, spectral_norm: bool, train: bool):
-  """Applies layer, spectrally normalised (Miyato et al. 2018) when asked.
+def _l2_normalize(x, eps: float = 1e-12):
+  return x / jnp.maximum(jnp.linalg.norm(x), eps)  # torch.nn.functional.normalize
 
-  Flax keeps the power-iteration vector u and sigma in the 'batch_stats'
-  collection, so they live in the TrainState and are checkpointed; one power
-  iteration per training call, none at evaluation.
+
+class SpectralNorm(nn.Module):
+  """torch.nn.utils.spectral_norm (Miyato et al. 2018) for a Flax layer.
+
+  The layer's parameters stay as its initialiser drew them (PyTorch's
+  weight_orig: Mimicry's xavier init is the raw weight; Flax's nn.SpectralNorm
+  stores W / sigma_0 at init instead, a different scale for the optimizer).
+  Each kernel (reshaped to fan_in x out) is divided by sigma = v^T W u, with
+  u, v the power-iteration vectors kept in 'batch_stats' (so checkpointed): one
+  iteration per training call, none at evaluation, as PyTorch in train/eval.
   """
+  layer_instance: nn.Module
+
+  @nn.compact
+  def __call__(self, *args, update_stats: bool):
+    initializing = self.is_initializing()
+
+    def normalize(path, value):
+      if value.ndim < 2:
+        return value  # biases
+      w = value.reshape(-1, value.shape[-1])
+      name = self.layer_instance.name + '/' + '/'.join(k.key for k in path[1:])
+      rng = lambda: self.make_rng('params')
+      u = self.variable('batch_stats', name + '/u',
+                        lambda: _l2_normalize(jax.random.normal(rng(), (w.shape[1],))))
+      v = self.variable('batch_stats', name + '/v',
+                        lambda: _l2_normalize(jax.random.normal(rng(), (w.shape[0],))))
+      if initializing:
+        return value
+      u_, v_ = u.value, v.value
+      if update_stats:
+        wd = jax.lax.stop_gradient(w)
+        v_ = _l2_normalize(wd @ u_)
+        u_ = _l2_normalize(v_ @ wd)
+        u.value, v.value = u_, v_
+      sigma = v_ @ w @ u_
+      return value / sigma
+
+    return nn.map_variables(
+        lambda layer: layer(*args),
+        trans_in_fn=lambda vs: jax.tree_util.tree_map_with_path(normalize, vs),
+        init=initializing, mutable=True)(self.layer_instance)
+
+
+def sn(layer: nn.Module, x, spectral_norm: bool, train: bool):
+  """Applies layer, spectrally normalised (see SpectralNorm) when asked."""
   if spectral_norm:
-    return nn.SpectralNorm(layer, n_steps=1)(x, update_stats=train)
+    return SpectralNorm(layer)(x, update_stats=train)
   return layer(x)
 
 
@@ -74,20 +116,29 @@ def conditional_classes(model_cfg, info) -> int:
   return info.num_classes if model_cfg.conditional else 0
 
 
-def batch_norm(train: bool, name=None, **kwargs):
+def scale_init(std: float):
+  """N(1, std) for a norm's scale (pytorch/examples' DCGAN weights_init, pix2pix's
+  init_weights, Mimicry's conditional BN); std 0: ones (PyTorch's default)."""
+  if std <= 0:
+    return nn.initializers.ones
+  return lambda key, shape, dtype=jnp.float32: 1.0 + std * jax.random.normal(key, shape, dtype)
+
+
+def batch_norm(train: bool, name=None, scale_std: float = 0.0, **kwargs):
   """BatchNorm with PyTorch's BatchNorm2d defaults (momentum 0.1, i.e. Flax's 0.9;
-  eps 1e-5), as every reference network here was trained with."""
+  eps 1e-5), as every reference network here was trained with; scale N(1, scale_std)."""
   return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, name=name,
-                      **kwargs)
+                      scale_init=scale_init(scale_std), **kwargs)
 
 
-def norm_layer(kind: str, train: bool, name=None):
+def norm_layer(kind: str, train: bool, name=None, scale_std: float = 0.0):
   """The translation networks' norm: 'instance' (CycleGAN: no affine, no running
-  statistics, eps 1e-5) or 'batch' (pix2pix: affine, PyTorch's momentum 0.1)."""
+  statistics, eps 1e-5) or 'batch' (pix2pix: affine, PyTorch's momentum 0.1,
+  scale N(1, scale_std) as init_weights draws it)."""
   if kind == 'instance':
     return nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False, name=name)
   if kind == 'batch':
-    return batch_norm(train, name)
+    return batch_norm(train, name, scale_std=scale_std)
   raise UserError(f"config.model.norm={kind!r}; allowed: 'instance', 'batch'")
 
 

@@ -29,7 +29,7 @@ class PatchDiscriminator(nn.Module):
       stride = 2 if n < self.layers else 1
       h = nn.Conv(self.width * min(2 ** n, 8), (4, 4), (stride, stride), padding=pad,
                   use_bias=bias, kernel_init=init)(h)
-      h = nn.leaky_relu(norm_layer(self.norm, train)(h), 0.2)
+      h = nn.leaky_relu(norm_layer(self.norm, train, scale_std=self.init_std)(h), 0.2)
     return nn.Conv(1, (4, 4), padding=pad, kernel_init=init)(h)[..., 0]
 
 

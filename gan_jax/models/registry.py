@@ -11,6 +11,7 @@ GENERATORS = Registry('generator', {
     'mlp': mlp.mlp_generator,
     'dcgan': dcgan.dcgan_generator,
     'sngan_resnet': sngan.sngan_generator,
+    'wgan_gp_resnet': sngan.wgan_gp_resnet_generator,
     'resnet_9blocks': resnet_translator.resnet_generator(9),
     'resnet_6blocks': resnet_translator.resnet_generator(6),
     'unet_256': unet.unet_generator(8),
@@ -24,5 +25,6 @@ DISCRIMINATORS = Registry('discriminator', {
     'mlp': mlp.mlp_discriminator,
     'dcgan': dcgan.dcgan_discriminator,
     'sngan_resnet': sngan.sngan_discriminator,
+    'wgan_gp_resnet': sngan.wgan_gp_resnet_discriminator,
     'patchgan': patchgan.patchgan,
 })

@@ -26,12 +26,12 @@ class ResnetBlock(nn.Module):
     init = normal_init(self.init_std)
     h = nn.Conv(self.features, (3, 3), padding='VALID', use_bias=bias, kernel_init=init)(
         reflect_pad(x, 1))
-    h = nn.relu(norm_layer(self.norm, train)(h))
+    h = nn.relu(norm_layer(self.norm, train, scale_std=self.init_std)(h))
     if self.dropout:
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
     h = nn.Conv(self.features, (3, 3), padding='VALID', use_bias=bias, kernel_init=init)(
         reflect_pad(h, 1))
-    return x + norm_layer(self.norm, train)(h)
+    return x + norm_layer(self.norm, train, scale_std=self.init_std)(h)
 
 
 class ResnetGenerator(nn.Module):
@@ -49,13 +49,13 @@ class ResnetGenerator(nn.Module):
     init = normal_init(self.init_std)
     h = nn.Conv(self.width, (7, 7), padding='VALID', use_bias=bias, kernel_init=init)(
         reflect_pad(x, 3))
-    h = nn.relu(norm_layer(self.norm, train)(h))
+    h = nn.relu(norm_layer(self.norm, train, scale_std=self.init_std)(h))
     feats = self.width
     for _ in range(self.downsamplings):
       feats *= 2
       h = nn.Conv(feats, (3, 3), (2, 2), padding=((1, 1), (1, 1)), use_bias=bias,
                   kernel_init=init)(h)
-      h = nn.relu(norm_layer(self.norm, train)(h))
+      h = nn.relu(norm_layer(self.norm, train, scale_std=self.init_std)(h))
     for _ in range(self.blocks):
       h = ResnetBlock(feats, self.norm, self.dropout, self.init_std)(h, train)
     for _ in range(self.downsamplings):
@@ -63,7 +63,7 @@ class ResnetGenerator(nn.Module):
       # PyTorch ConvTranspose2d(k=3, stride=2, padding=1, output_padding=1): exactly 2x.
       h = nn.ConvTranspose(feats, (3, 3), (2, 2), padding=((1, 2), (1, 2)), use_bias=bias,
                            kernel_init=init)(h)
-      h = nn.relu(norm_layer(self.norm, train)(h))
+      h = nn.relu(norm_layer(self.norm, train, scale_std=self.init_std)(h))
     h = nn.Conv(self.out_channels, (7, 7), padding='VALID', kernel_init=init)(reflect_pad(h, 3))
     return jnp.tanh(h)
 

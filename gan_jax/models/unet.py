@@ -37,7 +37,7 @@ class UnetBlock(nn.Module):
     h = x if self.outermost else nn.leaky_relu(x, 0.2)
     h = nn.Conv(self.inner, (4, 4), (2, 2), padding=pad, use_bias=bias, kernel_init=init)(h)
     if not (self.outermost or self.innermost):
-      h = norm_layer(self.norm, train)(h)
+      h = norm_layer(self.norm, train, scale_std=self.init_std)(h)
     if self.submodule is not None:
       h = self.submodule(h, train)
     h = nn.relu(h)
@@ -47,7 +47,7 @@ class UnetBlock(nn.Module):
                          use_bias=bias or self.outermost, kernel_init=init)(h)
     if self.outermost:
       return jnp.tanh(h)
-    h = norm_layer(self.norm, train)(h)
+    h = norm_layer(self.norm, train, scale_std=self.init_std)(h)
     if self.dropout:
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
     return jnp.concatenate([x, h], axis=-1)
