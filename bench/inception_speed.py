@@ -36,7 +36,7 @@ def main():
   variables = jax.device_put(inc.torch_state_dict_to_variables(sd))
   images = np.random.default_rng(0).uniform(-1, 1, (a.batch, a.size, a.size, 3)).astype(np.float32)
   fn = jax.jit(lambda v, x: inc.FIDInception().apply(
-      v, inc.network_input(inc.quantize(x), False))[0])
+      v, inc.network_input(inc.quantize(x), 'bilinear'))[0])
   x = jnp.asarray(images)
   ours = best_rate(lambda: fn(variables, x).block_until_ready(), a.batch, a.repeats)
   print(f'device: {jax.devices()[0].device_kind}; batch {a.batch} of {a.size}x{a.size} -> 299')

@@ -283,6 +283,12 @@ def validate(c: ml_collections.ConfigDict) -> None:
     raise UserError(f'config.ema.decay={c.ema.decay}; allowed: [0, 1)')
   if c.eval.resize not in RESIZE_MODES:
     raise UserError(f'config.eval.resize={c.eval.resize!r}; allowed: {RESIZE_MODES}')
+  if 'kid' in c.eval.metrics:
+    fewest = min(n for n in (c.eval.num_samples, c.eval.reference_samples) if n > 0)
+    if fewest < c.eval.kid_subset_size:
+      raise UserError(f'config.eval.kid_subset_size={c.eval.kid_subset_size} is larger than the '
+                      f'{fewest} images KID would see (eval.num_samples / reference_samples); '
+                      'lower it or evaluate more (torch-fidelity refuses this too)')
   if c.eval.main_mode not in ('max', 'min'):
     raise UserError(f"config.eval.main_mode={c.eval.main_mode!r}; allowed: 'max', 'min'")
   grid = c.train.sample_grid

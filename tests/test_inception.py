@@ -58,7 +58,7 @@ def weights_npz(tmp_path_factory):
 
 def our_features(variables, images_m11):
   pool3, logits = jax.jit(lambda v, x: inc.FIDInception().apply(
-      v, inc.network_input(inc.quantize(x), resized=False)))(variables, jnp.asarray(images_m11))
+      v, inc.network_input(inc.quantize(x), 'bilinear')))(variables, jnp.asarray(images_m11))
   return np.asarray(pool3), np.asarray(logits)
 
 
@@ -193,6 +193,65 @@ def test_port_equals_pytorch_fid_on_the_same_weights(pytorch_fid_model, tmp_path
   assert inc.variables_fingerprint(converted) in out.stdout
   assert inc.variables_fingerprint(converted) == inc.variables_fingerprint(variables)
   np.testing.assert_array_equal(our_features(converted, images)[0], pool3)
+
+
+def test_tf1_resize_equals_torch_fidelitys():
+  torch = pytest.importorskip('torch')
+  compat = pytest.importorskip('torch_fidelity.interpolate_compat_tensorflow')
+  x = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 3)).astype(np.float32)
+  ref = compat.interpolate_bilinear_2d_like_tensorflow1x(
+      torch.from_numpy(x).permute(0, 3, 1, 2), size=(299, 299), align_corners=False)
+  ours = np.asarray(inc.resize_bilinear(jnp.asarray(x), half_pixel=False))
+  np.testing.assert_allclose(ours, ref.permute(0, 2, 3, 1).numpy(), atol=1e-3)
+  # Not pytorch-fid's resize: the two differ by many grey levels.
+  assert np.abs(ours - np.asarray(inc.resize_bilinear(jnp.asarray(x)))).max() > 20
+
+
+def test_is_and_kid_equal_torch_fidelity_end_to_end(tmp_path):
+  """Images -> IS and KID through our extractor and through torch-fidelity's
+  FeatureExtractorInceptionV3 (its input path) on the same random weights."""
+  torch = pytest.importorskip('torch')
+  pytest.importorskip('torch_fidelity')
+  from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+  from torch_fidelity.metric_isc import isc_features_to_metric
+  from torch_fidelity.metric_kid import kid_features_to_metric
+  from gan_jax.metrics import feature_metrics
+  sd = random_state_dict_numpy(0)
+  pth = str(tmp_path / 'random.pth')
+  full = {k: torch.from_numpy(v) for k, v in sd.items()}
+  full.update({k.replace('.weight', '.num_batches_tracked'): torch.tensor(0)
+               for k in sd if k.endswith('.bn.weight')})
+  torch.save(full, pth)
+  ref_net = FeatureExtractorInceptionV3('inception-v3-compat', ['2048', 'logits_unbiased'],
+                                        feature_extractor_weights_path=pth)
+  rng = np.random.default_rng(7)
+  fake = rng.uniform(-1, 1, (12, 32, 32, 3)).astype(np.float32)
+  real = np.clip(fake * 0.5 + rng.normal(0, 0.3, fake.shape), -1, 1).astype(np.float32)
+
+  def torch_features(images):
+    u8 = torch.from_numpy(inc.quantize_host(images).astype(np.uint8)).permute(0, 3, 1, 2)
+    with torch.no_grad():
+      pool, logits = ref_net(u8.contiguous())
+    return pool.double(), logits.double()
+
+  (tf_pool, tf_logits), (tr_pool, _) = torch_features(fake), torch_features(real)
+  mesh = jax.sharding.Mesh(np.array(jax.devices()[:1]), ('data',))
+  extractor = feature_metrics.InceptionExtractor(pth, feature_metrics.IS_KID_INPUT, mesh)
+  pool, logits = extractor(inc.quantize_host(fake), 6)
+  real_pool, _ = extractor(inc.quantize_host(real), 6)
+  assert rel_err(pool, tf_pool.numpy()) < 1e-5 and rel_err(logits, tf_logits.numpy()) < 1e-5
+  ref = isc_features_to_metric(tf_logits, splits=3)
+  mean, std = stats.inception_score_from_logits(logits, splits=3)
+  assert mean == pytest.approx(ref['inception_score_mean'], rel=1e-5)
+  assert std == pytest.approx(ref['inception_score_std'], rel=1e-3, abs=1e-6)
+  ref = kid_features_to_metric(tf_pool, tr_pool, kid_subsets=4, kid_subset_size=10,
+                               kid_kernel='poly', kid_kernel_poly_degree=3,
+                               kid_kernel_poly_gamma=None, kid_kernel_poly_coef0=1,
+                               rng_seed=2020, verbose=False)
+  mean, _ = stats.kernel_inception_distance(pool, real_pool, subsets=4, subset_size=10)
+  assert mean == pytest.approx(ref['kernel_inception_distance_mean'], rel=1e-4)
+  with pytest.raises(UserError, match='kid_subset_size=20 is larger than the number of samples'):
+    stats.kernel_inception_distance(pool, real_pool, subsets=4, subset_size=20)
 
 
 def test_frechet_distance_equals_pytorch_fid():

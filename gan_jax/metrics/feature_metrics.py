@@ -1,10 +1,13 @@
 """FID, IS, KID and precision/recall on FID-Inception features, with the protocol
 in every name and the reference statistics of a dataset cached.
 
-One evaluation runs the Inception network once over the samples (data-parallel,
-in batches) and shares the features between the four metrics; the real
-features come from a cache file keyed by dataset + split + resolution +
-channels + count + resize + weights, computed on first use.
+Each metric is computed on the input path of the code its formula equals: FID
+and precision/recall on config.eval.resize's (pytorch-fid's by default), IS
+and KID on torch-fidelity's (IS_KID_INPUT). One evaluation runs the Inception
+network once per path over the samples (data-parallel, in batches) and shares
+the features between the metrics on it; the real features come from a cache
+file keyed by dataset + split + resolution + channels + count + input path +
+weights, computed on first use.
 
 Names say the protocol: fid10k_train is FID of 10,000 samples against the
 train split; is10k needs no real data; kid10k_train and precision10k_train
@@ -30,6 +33,7 @@ from gan_jax.metrics import stats
 
 BASE_NAMES = ('fid', 'is', 'kid', 'precision', 'recall')
 _EXTRACTORS: Dict = {}  # (weights path, mtime, resize, mesh devices) -> InceptionExtractor
+IS_KID_INPUT = 'torch_fidelity'  # IS and KID as torch-fidelity computes them, end to end
 
 
 def count_label(n: int) -> str:
@@ -70,10 +74,9 @@ class InceptionExtractor:
     self.fingerprint = inception_lib.variables_fingerprint(variables)
     self.resize, self.mesh = resize, mesh
     self.variables = parallel.replicate(variables, mesh)
-    pre_resized = resize == 'pil_bicubic'
 
     def features(v, x):
-      pool3, _ = inception_lib.FIDInception().apply(v, inception_lib.network_input(x, pre_resized))
+      pool3, _ = inception_lib.FIDInception().apply(v, inception_lib.network_input(x, resize))
       return pool3, pool3 @ v['params']['fc']['kernel']
 
     self._fn = jax.jit(features, in_shardings=(parallel.replicated(mesh),
@@ -100,14 +103,16 @@ class InceptionExtractor:
     return np.concatenate(pools), np.concatenate(logits)
 
 
-def extractor_for(config, mesh) -> InceptionExtractor:
-  """One extractor (weights loaded, function compiled) per weights file and mesh."""
+def extractor_for(config, mesh, resize: Optional[str] = None) -> InceptionExtractor:
+  """One extractor (weights loaded, function compiled) per weights file, input path
+  (default config.eval.resize) and mesh."""
+  resize = resize or config.eval.resize
   path = config.eval.inception_weights or os.environ.get('GAN_JAX_INCEPTION_WEIGHTS', '')
   mtime = os.path.getmtime(path) if path and os.path.isfile(path) else None
-  key = (os.path.abspath(path) if path else '', mtime, config.eval.resize,
+  key = (os.path.abspath(path) if path else '', mtime, resize,
          tuple(d.id for d in mesh.devices.flat))
   if key not in _EXTRACTORS:
-    _EXTRACTORS[key] = InceptionExtractor(path, config.eval.resize, mesh)
+    _EXTRACTORS[key] = InceptionExtractor(path, resize, mesh)
   return _EXTRACTORS[key]
 
 
@@ -136,7 +141,7 @@ def reference_features(config, extractor: InceptionExtractor, progress: bool = F
   (then cached; only process 0 writes). An unreadable cache file is recomputed."""
   name = '_'.join([split_label(config.data.source), split_label(reference_split(config)),
                    f'{config.data.image_size}px{config.data.channels}c',
-                   f'max{config.eval.reference_samples}', config.eval.resize,
+                   f'max{config.eval.reference_samples}', extractor.resize,
                    extractor.fingerprint]) + '.npz'
   path = os.path.join(cache_dir(config), name)
   if os.path.exists(path):
@@ -163,32 +168,37 @@ class FeatureEvaluation:
 
   def __init__(self, config, mesh, progress: bool = False):
     self.config, self.mesh, self.progress = config, mesh, progress
-    self._fake = self._ref = None
+    self._fake, self._ref = {}, {}  # input path -> features
     self.extractor = extractor_for(config, mesh)
 
-  def fake(self, images):
-    if self._fake is None:
+  def fake(self, images, path: Optional[str] = None):
+    """(pool3, unbiased logits) of the samples on input path `path` (default eval.resize)."""
+    path = path or self.config.eval.resize
+    if path not in self._fake:
       q = inception_lib.quantize_host(images)
-      self._fake = self.extractor(q, self.config.eval.batch_size,
-                                  label='samples' if self.progress else None)
-    return self._fake
+      label = f'samples ({path} input)' if self.progress else None
+      self._fake[path] = extractor_for(self.config, self.mesh, path)(
+          q, self.config.eval.batch_size, label=label)
+    return self._fake[path]
 
-  def reference(self):
-    if self._ref is None:
-      self._ref = reference_features(self.config, self.extractor, self.progress)
-    return self._ref
+  def reference(self, path: Optional[str] = None):
+    path = path or self.config.eval.resize
+    if path not in self._ref:
+      self._ref[path] = reference_features(self.config, extractor_for(self.config, self.mesh, path),
+                                           self.progress)
+    return self._ref[path]
 
   def key(self, base: str, images) -> str:
     return protocol_key(base, len(images), reference_split(self.config))
 
   def protocol(self, num_samples: int) -> dict:
     ev = self.config.eval
-    ref = self._ref
+    ref = next(iter(self._ref.values()), None)
     return {
         'network': 'FID Inception (TF 2015-12-05 weights as ported by pytorch-fid), pool3 2048-d',
         'weights_sha256_12': self.extractor.fingerprint,
-        'input': f'uint8-quantized as StyleGAN2-ADA, resized {self.config.data.image_size}->299 '
-                 f'by {ev.resize}',
+        'input': f'uint8-quantized as StyleGAN2-ADA, resized {self.config.data.image_size}->299: '
+                 f'FID and precision/recall by {ev.resize}, IS and KID by {IS_KID_INPUT}',
         'samples': int(num_samples),
         'reference': (f'{self.config.data.source} split {reference_split(self.config)!r}, '
                       f'{int(ref["count"])} images' if ref is not None else None),

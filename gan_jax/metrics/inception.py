@@ -30,7 +30,10 @@ WEIGHTS_FILE = 'pt_inception-2015-12-05-6726825d.pth'
 WEIGHTS_URL = ('https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/'
                + WEIGHTS_FILE)
 NUM_CLASSES = 1008
-RESIZE_MODES = ('bilinear', 'pil_bicubic')
+# The input paths to the network, named by the code they equal: 'bilinear'
+# (pytorch-fid: F.interpolate, x / 255 * 2 - 1), 'pil_bicubic' (clean-fid),
+# 'torch_fidelity' (TF1's resize_bilinear without half-pixel centres, (x - 128) / 128).
+RESIZE_MODES = ('bilinear', 'pil_bicubic', 'torch_fidelity')
 
 
 class BasicConv(nn.Module):
@@ -177,15 +180,20 @@ def quantize_host(images) -> np.ndarray:
   return np.floor(np.clip(x * np.float32(127.5) + np.float32(128.0), 0.0, 255.0))
 
 
-def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
-  """(n_out, n_in) weights of PyTorch's bilinear interpolation, align_corners=False.
+def _bilinear_matrix(n_in: int, n_out: int, half_pixel: bool = True) -> np.ndarray:
+  """(n_out, n_in) weights of PyTorch's bilinear interpolation, align_corners=False;
+  half_pixel=False: TF1's resize_bilinear (source i * n_in / n_out), as
+  torch-fidelity's interpolate_bilinear_2d_like_tensorflow1x.
 
   Source coordinates are computed in float32 as PyTorch computes them, so the
   weights (not only the formula) agree: at 320 -> 299 float64 coordinates
   would differ by up to 1e-2 grey levels."""
   f32 = np.float32
   scale = f32(n_in) / f32(n_out)
-  src = np.maximum(scale * (np.arange(n_out, dtype=f32) + f32(0.5)) - f32(0.5), f32(0))
+  if half_pixel:
+    src = np.maximum(scale * (np.arange(n_out, dtype=f32) + f32(0.5)) - f32(0.5), f32(0))
+  else:
+    src = np.arange(n_out, dtype=f32) * f32(n_in / n_out)
   lo = np.minimum(np.floor(src).astype(int), n_in - 1)
   hi = np.minimum(lo + 1, n_in - 1)
   frac = (src - lo.astype(f32)).astype(f32)
@@ -195,11 +203,12 @@ def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
   return m
 
 
-def resize_bilinear(x, size: int = 299):
+def resize_bilinear(x, size: int = 299, half_pixel: bool = True):
   """NHWC resize equal to F.interpolate(mode='bilinear', align_corners=False),
-  the resize pytorch-fid applies (no antialiasing), as two matrix products."""
-  rows = jnp.asarray(_bilinear_matrix(x.shape[1], size))
-  cols = jnp.asarray(_bilinear_matrix(x.shape[2], size))
+  the resize pytorch-fid applies (no antialiasing), as two matrix products;
+  half_pixel=False: torch-fidelity's TF1-style resize."""
+  rows = jnp.asarray(_bilinear_matrix(x.shape[1], size, half_pixel))
+  cols = jnp.asarray(_bilinear_matrix(x.shape[2], size, half_pixel))
   x = jnp.einsum('oh,nhwc->nowc', rows, x, precision=jax.lax.Precision.HIGHEST)
   return jnp.einsum('pw,nowc->nopc', cols, x, precision=jax.lax.Precision.HIGHEST)
 
@@ -215,10 +224,14 @@ def resize_pil_bicubic(uint8_like: np.ndarray, size: int = 299) -> np.ndarray:
   return np.clip(out, 0, 255)
 
 
-def network_input(quantized, resized: bool):
-  """0..255 values (resized to 299 unless `resized`) -> the network's [-1, 1] RGB input."""
-  x = quantized if resized else resize_bilinear(quantized)
-  x = x / 255.0 * 2.0 - 1.0  # pytorch-fid: x in [0, 1] -> 2x - 1
+def network_input(quantized, mode: str = 'bilinear'):
+  """0..255 values (already 299 px for 'pil_bicubic') -> the network's RGB input,
+  by the input path `mode` (RESIZE_MODES)."""
+  if mode == 'torch_fidelity':
+    x = (resize_bilinear(quantized, half_pixel=False) - 128.0) / 128.0
+  else:
+    x = quantized if mode == 'pil_bicubic' else resize_bilinear(quantized)
+    x = x / 255.0 * 2.0 - 1.0  # pytorch-fid: x in [0, 1] -> 2x - 1
   if x.shape[-1] == 1:
     x = jnp.repeat(x, 3, axis=-1)
   return x

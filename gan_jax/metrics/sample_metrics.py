@@ -13,6 +13,7 @@ from gan_jax.data.embedded import digits_arrays, toy_mixture
 from gan_jax.data.pipeline import to_float
 from gan_jax.metrics import digits_classifier as dc
 from gan_jax.metrics import stats
+from gan_jax.metrics.feature_metrics import IS_KID_INPUT
 from gan_jax.metrics.modes import mode_coverage
 
 
@@ -30,20 +31,23 @@ def fid(images, ctx=None):
 
 
 def inception_score(images, ctx=None):
-  """Inception score, 10 splits, as torch-fidelity (mean and std over splits)."""
+  """Inception score, 10 splits, equal to torch-fidelity's end to end (its input
+  path, its formula; mean and std over splits)."""
   _need_context(ctx, 'is')
   f = ctx.features
-  mean, std = stats.inception_score_from_logits(f.fake(images)[1])
+  mean, std = stats.inception_score_from_logits(f.fake(images, IS_KID_INPUT)[1])
   key = f.key('is', images)
   return {key: mean, key + '_std': std}
 
 
 def kid(images, ctx=None):
-  """Kernel Inception distance to the reference split (torch-fidelity's subsets)."""
+  """Kernel Inception distance to the reference split, equal to torch-fidelity's
+  end to end (its input path, its subsets)."""
   _need_context(ctx, 'kid')
   f, ev = ctx.features, ctx.config.eval
-  mean, std = stats.kernel_inception_distance(f.fake(images)[0], f.reference()['pool3'],
-                                              ev.kid_subsets, ev.kid_subset_size)
+  mean, std = stats.kernel_inception_distance(
+      f.fake(images, IS_KID_INPUT)[0], f.reference(IS_KID_INPUT)['pool3'], ev.kid_subsets,
+      ev.kid_subset_size)
   key = f.key('kid', images)
   return {key: mean, key + '_std': std}
 

@@ -10,6 +10,8 @@ mean over random subsets), precision/recall as Kynkaanniemi et al. 2019 (k=3).
 import numpy as np
 from scipy import linalg
 
+from gan_jax.errors import UserError
+
 
 def mean_cov(features):
   f = np.asarray(features, np.float64)
@@ -79,7 +81,11 @@ def kernel_inception_distance(fake, real, subsets: int = 100, subset_size: int =
   them (RandomState(seed); each subset: fake rows, then real rows, without
   replacement), so equal features give torch-fidelity's number."""
   fake, real = np.asarray(fake, np.float64), np.asarray(real, np.float64)
-  size = min(subset_size, len(real), len(fake))
+  if min(len(fake), len(real)) < subset_size:  # torch-fidelity refuses too
+    raise UserError(f'KID: eval.kid_subset_size={subset_size} is larger than the number of '
+                    f'samples ({len(fake)} generated, {len(real)} real); set '
+                    '--config.eval.kid_subset_size to at most the smaller, or evaluate more')
+  size = subset_size
   rng = np.random.RandomState(seed)
   vals = []
   for _ in range(subsets):
