@@ -20,7 +20,7 @@ def assert_one_line_error(code, err, *fragments):
 
 
 @pytest.mark.parametrize('override,fragments', [
-    ('--config.train.foo=1', ["unknown config key 'train.foo'", 'batch_size, checkpoint_every']),
+    ('--config.train.foo=1', ["unknown config key 'train.foo'", 'batch_size, boost_every, boost_steps, checkpoint_every']),
     ('--config.trian.lr=1',
      ["unknown config key 'trian.lr'", 'keys of config: augment, data, ema']),
     ('--config.train.batch_size=abc', ['--config.train.batch_size=abc', 'invalid literal']),
