@@ -7,6 +7,7 @@
   python launch.py --config=experiments/cyclegan.py --workdir=runs/h2z --mode=translate \\
       --input=photos/ --output=out/ --direction=a2b
   python launch.py --mode=stylize --content=photo.jpg --style=painting.jpg --output=out.png
+  python launch.py --config=experiments/pacgan_toy.py:ring --workdir=runs/pg --mode=seeds --seeds=10
   any config field: --config.optim.g.lr=1e-4
 
 Errors the user can fix are printed on one line (exit status 2), not as a trace.
@@ -41,10 +42,12 @@ def define_flags(fv: flags.FlagValues, argv) -> None:
   d = dict(flag_values=fv)
   flags.DEFINE_string('workdir', None, 'run folder: checkpoints, logs, samples', **d)
   flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample', 'translate', 'report',
-                                      'stylize'],
+                                      'stylize', 'seeds'],
                     'what to do; report: table of a sweep workdir; translate: a folder of '
                     'images; stylize: Gatys et al. style transfer of --content in the style '
-                    'of --style', **d)
+                    'of --style; seeds: --seeds trainings side by side (jax.vmap), their '
+                    'metrics and mean +- standard error', **d)
+  flags.DEFINE_integer('seeds', 10, 'seeds: how many (config.seed, config.seed + 1, ...)', **d)
   flags.DEFINE_string('checkpoint', 'latest', "eval/sample/translate: 'latest', 'best' (best "
                       'config.eval.main_metric) or a step number', **d)
   flags.DEFINE_integer('num_samples', 64, 'sample: how many PNGs', **d)

@@ -88,7 +88,8 @@ class Checkpoints:
     raise UserError(f'no readable checkpoint in {self.directory} ({"; ".join(errors)}). '
                     'If the config changed since these were written, use a new --workdir '
                     '(train states written before gan_jax 0.2, with g_params/d_params fields, '
-                    'do not restore into the per-network states of 0.2)')
+                    'do not restore into the per-network states of 0.2; spectral-norm states '
+                    'with u/sigma, before 0.3, not into the u/v of 0.3)')
 
 
 class BestCheckpoint:

@@ -14,6 +14,7 @@ import ml_collections
 from gan_jax.errors import UserError
 from gan_jax.metrics.context import INCEPTION_METRICS
 from gan_jax.metrics.inception import RESIZE_MODES
+from gan_jax.models.sngan import UPSAMPLE_MODES
 from gan_jax.metrics.registry import METRICS
 from gan_jax.methods.base import require
 from gan_jax.methods.registry import METHODS
@@ -59,7 +60,11 @@ def base_config() -> ml_collections.ConfigDict:
       spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
       conditional=False,    # class-conditional G and D (needs a labelled source)
       depth=1,              # MLP: hidden layers
+      d_depth=0,            # MLP / maxout D: hidden layers; 0 = depth
+      maxout_pieces=5,      # maxout D: linear pieces per unit
       tanh_output=True,     # G ends in tanh (images in [-1, 1]); False for 2-D point data
+      packing=1,            # PacGAN (Lin et al. 2018): D judges this many samples at once,
+                            # concatenated along channels (real with real, fake with fake)
       sample_batch_stats=False,  # G's BatchNorm samples with the batch's statistics, as
                             # pytorch/examples' DCGAN and the WGAN(-GP) code (never eval());
                             # False: running averages (Mimicry's eval())
@@ -105,6 +110,8 @@ def base_config() -> ml_collections.ConfigDict:
       num_epochs=0,         # > 0: num_steps = num_epochs x steps per epoch of the data
       pool_size=50,         # cyclegan: past fakes kept for the discriminators; 0 = off
       n_critic=1,           # D updates per G update, each on its own real batch
+      simultaneous=False,   # D and G step from the same parameters and noise (PacGAN's, ALI's
+                            # code); False: G steps against the updated D
       critic_boost=0,       # WGAN: this many D updates (100) on the first boost_steps G steps
       boost_steps=25,       # and on every boost_every-th; 0 = off
       boost_every=500,
@@ -231,7 +238,7 @@ def apply_options(c: ml_collections.ConfigDict, opts, digits_steps: int) -> None
 
 
 _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n_critic',
-                  'loss.r1_every', 'model.depth',
+                  'loss.r1_every', 'model.depth', 'model.packing',
                   'train.num_steps', 'train.log_every', 'train.keep_checkpoints',
                   'eval.num_samples', 'eval.batch_size', 'eval.reference_samples',
                   'eval.kid_subsets', 'eval.kid_subset_size')
@@ -283,6 +290,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
     raise UserError(f'config.ema.decay={c.ema.decay}; allowed: [0, 1)')
   if c.eval.resize not in RESIZE_MODES:
     raise UserError(f'config.eval.resize={c.eval.resize!r}; allowed: {RESIZE_MODES}')
+  if c.model.upsample not in UPSAMPLE_MODES:
+    raise UserError(f'config.model.upsample={c.model.upsample!r}; allowed: '
+                    f'{", ".join(UPSAMPLE_MODES)}')
   if 'kid' in c.eval.metrics:
     fewest = min(n for n in (c.eval.num_samples, c.eval.reference_samples) if n > 0)
     if fewest < c.eval.kid_subset_size:
@@ -338,7 +348,8 @@ def check_metrics_apply(c: ml_collections.ConfigDict, method) -> None:
 RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every',
                         'train.checkpoint_every',
                         'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
-                        'eval.', 'data.prefetch', 'data.data_dir', 'data.download')
+                        'eval.', 'data.prefetch', 'data.data_dir', 'data.download',
+                        'model.sample_batch_stats')  # how samples are drawn, not what was trained
 
 
 def to_dict(c: ml_collections.ConfigDict) -> Dict:

@@ -9,7 +9,7 @@ import numpy as np
 
 from gan_jax import config as config_lib
 from gan_jax import images as images_lib
-from gan_jax import inference, parallel, plots, report, stylize, sweep, train
+from gan_jax import inference, parallel, plots, report, seeds, stylize, sweep, train
 from gan_jax.errors import UserError
 from gan_jax.experiment import Experiment
 from gan_jax.methods.style_transfer import load_vgg
@@ -44,6 +44,9 @@ def run(flags, spec, relaunch) -> int:
                      relaunch)
   if mode == 'train':
     train.train_and_evaluate(config, flags.workdir)
+    return 0
+  if mode == 'seeds':
+    seeds.run(config, flags.seeds, flags.workdir)
     return 0
   return _use_checkpoint(flags, config, mode)
 

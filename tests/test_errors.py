@@ -20,7 +20,8 @@ def assert_one_line_error(code, err, *fragments):
 
 
 @pytest.mark.parametrize('override,fragments', [
-    ('--config.train.foo=1', ["unknown config key 'train.foo'", 'batch_size, boost_every, boost_steps, checkpoint_every']),
+    ('--config.train.foo=1',
+     ["unknown config key 'train.foo'", 'batch_size, boost_every, boost_steps, checkpoint_every']),
     ('--config.trian.lr=1',
      ["unknown config key 'trian.lr'", 'keys of config: augment, data, ema']),
     ('--config.train.batch_size=abc', ['--config.train.batch_size=abc', 'invalid literal']),
@@ -38,6 +39,8 @@ def assert_one_line_error(code, err, *fragments):
     ('--config.loss.label_smoothing=1.5', ['label_smoothing=1.5', '[0, 1)']),
     ('--config.train.batch_size=6', ['batch_size=6 is not divisible by the 4 devices']),
     ('--config.optim.g.name=adagrad', ["optim.g.name='adagrad'", 'adam, rmsprop, sgd']),
+    ('--config.model.upsample=bicubic', ["model.upsample='bicubic'", 'bilinear, nearest']),
+    ('--config.eval.metrics=("kid",)', ['kid_subset_size=1000 is larger than the 16 images']),
 ])
 def test_bad_config_values(launch, tmp_path, override, fragments):
   code, _, err = launch(f'--config={SMOKE}', f'--workdir={tmp_path}/w', override)

@@ -208,6 +208,84 @@ def test_sampling_with_batch_statistics():
   assert not np.allclose(images, running.generate(state, inputs))
 
 
+def test_packing_pacgan():
+  c, m = method_for('dcgan_mnist', **{'model.packing': 2})
+  x = jnp.arange(4 * 2 * 2 * 3, dtype=jnp.float32).reshape(4, 2, 2, 3)
+  p = m.pack(x)  # rows 0, 1 -> packed row 0; rows 2, 3 -> packed row 1
+  assert p.shape == (2, 2, 2, 6)
+  for b, k in ((0, 0), (0, 1), (1, 0), (1, 1)):
+    np.testing.assert_array_equal(p[b, ..., 3 * k:3 * k + 3], x[2 * b + k])
+  np.testing.assert_array_equal(m.unpack(p), x)
+  state = m.init(jax.random.PRNGKey(0))
+  first = state.d.params['Conv_0']['kernel']
+  assert first.shape[2] == 2 * c.data.channels  # D's input width grows, nothing else
+  _, plain = method_for('dcgan_mnist')
+  assert first.shape[3] == plain.init(jax.random.PRNGKey(0)).d.params['Conv_0']['kernel'].shape[3]
+  assert plain.pack(x) is x  # m = 1: today's D, unchanged (the fingerprints hold it bitwise)
+  state, metrics = jax.jit(m.train_step)(state, fake_batch(c))
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  # The MLP and SNGAN discriminators take packed inputs too.
+  c, m = method_for('toy2d', 'ring8,smoke', **{'model.packing': 4})
+  state, metrics = jax.jit(m.train_step)(m.init(jax.random.PRNGKey(0)), {
+      'image': jnp.zeros((c.train.batch_size, 1, 1, 2)), 'label': jnp.zeros((c.train.batch_size,),
+                                                                            jnp.int32)})
+  assert np.asarray(state.d.params['Dense_0']['kernel']).shape[0] == 4 * 2
+  _, m = method_for('sngan_cifar10', **{'model.packing': 2})
+  assert m.init(jax.random.PRNGKey(0)).d.params['DBlock_0']['Conv_0']['kernel'].shape[2] == 2
+  with pytest.raises(UserError, match='not divisible by model.packing=3'):
+    method_for('dcgan_mnist', **{'model.packing': 3})
+  with pytest.raises(UserError, match='PacGAN packs unlabelled samples'):
+    method_for('cgan_mnist', **{'model.packing': 2})
+
+
+def test_pacgan_mode_metrics_on_hand_made_points():
+  from gan_jax.metrics.modes import pacgan_modes
+  centers, std = toy_mixture('pacgan_ring')
+  np.testing.assert_allclose(np.linalg.norm(centers, axis=1), 1.0)
+  assert std == 0.01
+  off = np.array([0.0299, 0.0])  # inside 3 std; 0.0301 is outside (strictly < 3 std counts)
+  pts = np.stack([centers[0], centers[0] + off, centers[1], centers[2] - off,
+                  centers[3] + [0.0301, 0.0], [5.0, 5.0]])
+  r = pacgan_modes(pts, centers, std)
+  assert r['modes'] == 3 and r['high_quality'] == pytest.approx(4 / 6)
+  # histogram (1/2, 1/4, 1/4) over 8 modes: KL to uniform = ln 8 - H(p)
+  assert r['reverse_kl'] == pytest.approx(0.5 * np.log(4) + 0.5 * np.log(2))
+  even = pacgan_modes(np.repeat(centers, 3, axis=0), centers, std)
+  assert even['modes'] == 8 and even['high_quality'] == 1 and even['reverse_kl'] == pytest.approx(0)
+  assert np.isnan(pacgan_modes(np.full((4, 2), 9.0), centers, std)['reverse_kl'])
+
+
+def test_simultaneous_steps_g_against_the_d_before_its_update():
+  # With simultaneous steps G's update cannot depend on D's learning rate; alternating, it does.
+  def g_after(simultaneous, d_lr):
+    c, m = method_for('pacgan_toy', 'ring,smoke', **{
+        'train.simultaneous': simultaneous, 'optim.d.lr': d_lr, 'optim.d.name': 'sgd'})
+    batch = {'image': jnp.asarray(np.random.default_rng(0).normal(size=(c.train.batch_size, 1, 1,
+                                                                         2)), jnp.float32),
+             'label': jnp.zeros((c.train.batch_size,), jnp.int32)}
+    state, _ = jax.jit(m.train_step)(m.init(jax.random.PRNGKey(0)), batch)
+    return jax.tree.leaves(state.g.params)
+  for a, b in zip(g_after(True, 0.0), g_after(True, 10.0)):
+    np.testing.assert_array_equal(a, b)
+  assert any(not np.array_equal(a, b) for a, b in zip(g_after(False, 0.0), g_after(False, 10.0)))
+  with pytest.raises(UserError, match='needs train.n_critic=1'):
+    method_for('pacgan_toy', 'ring,smoke', **{'train.simultaneous': True, 'train.n_critic': 2})
+
+
+def test_maxout_discriminator_by_hand():
+  d = DISCRIMINATORS.get('maxout')(ml_collections.ConfigDict(dict(
+      d_width=3, d_depth=1, depth=4, maxout_pieces=2, init_std=0.0, spectral_norm=False,
+      conditional=False)), DataInfo((1, 1, 2), 0))
+  x = jnp.array([[[[1.0, -2.0]]]])
+  v = d.init(jax.random.PRNGKey(0), x, train=False)
+  w, b = v['params']['Dense_0']['kernel'], v['params']['Dense_0']['bias']
+  assert w.shape == (2, 6)  # 3 units x 2 pieces
+  h = (np.array([1.0, -2.0]) @ np.asarray(w) + np.asarray(b)).reshape(3, 2).max(axis=1)
+  head = v['params']['Dense_1']
+  out = h @ np.asarray(head['kernel'])[:, 0] + float(head['bias'][0])
+  assert float(d.apply(v, x, train=False)[0]) == pytest.approx(out, rel=1e-5)
+
+
 def test_ema_update_by_hand_and_in_the_step():
   e = {'w': jnp.array([1.0, 2.0])}
   p = {'w': jnp.array([3.0, -2.0])}

@@ -80,7 +80,15 @@ def _grid25():
   return np.stack(np.meshgrid(g, g, indexing='ij'), axis=-1).reshape(-1, 2), 0.05
 
 
-TOY_MIXTURES = {'ring8': _ring8, 'grid25': _grid25}
+def _pacgan_ring():
+  """PacGAN's ring (fjxmlzn/PacGAN 2DRing config.py): radius 1, std 0.01."""
+  angles = 2 * np.pi * np.arange(8) / 8
+  return np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01
+
+
+# pacgan_grid is grid25 (PacGAN's 2DGrid config.py: {-4, ..., 4}^2 step 2, std 0.05).
+TOY_MIXTURES = {'ring8': _ring8, 'grid25': _grid25, 'pacgan_ring': _pacgan_ring,
+                'pacgan_grid': _grid25}
 TOY_SIZE = 100_000
 
 

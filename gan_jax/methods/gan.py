@@ -15,7 +15,10 @@ regularisation), weight clipping (`optim.d.weight_clip`), DiffAugment on
 everything D sees (`augment.policy`), class-conditional networks
 (`model.conditional`; fake labels drawn uniformly), TTUR (separate
 `optim.g.lr` and `optim.d.lr`), linear LR decay, WGAN's boosted critic
-schedule, sampling with batch statistics (`model.sample_batch_stats`).
+schedule, sampling with batch statistics (`model.sample_batch_stats`), packing
+(PacGAN: `model.packing` samples per D input, concatenated along channels),
+simultaneous D and G steps from the same parameters and noise
+(`train.simultaneous`, PacGAN's and ALI's code).
 """
 
 import flax
@@ -45,7 +48,8 @@ class GAN(GeneratesFromNoise):
            'loss.r1_gamma', 'loss.r1_every', 'augment.policy', 'ema.decay', 'train.n_critic',
            'optim.g.weight_clip', 'optim.d.weight_clip', 'optim.g.clip_before_step',
            'optim.d.clip_before_step', 'train.critic_boost', 'train.boost_steps',
-           'train.boost_every', 'model.sample_batch_stats')
+           'train.boost_every', 'model.sample_batch_stats', 'model.packing',
+           'train.simultaneous')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
@@ -54,8 +58,23 @@ class GAN(GeneratesFromNoise):
       raise UserError(f'config.model.conditional=True, but data.source={config.data.source!r} '
                       'has no class labels (use a labelled source, e.g. class subfolders)')
     self.num_classes = info.num_classes if self.conditional else 0
+    self.packing = config.model.packing
+    if self.packing > 1 and self.conditional:
+      raise UserError(f'config.model.packing={self.packing} with model.conditional=True: PacGAN '
+                      'packs unlabelled samples; set one of them back')
+    if config.train.batch_size % self.packing:
+      raise UserError(f'config.train.batch_size={config.train.batch_size} is not divisible by '
+                      f'model.packing={self.packing}')
+    tc = config.train
+    self.simultaneous = tc.simultaneous
+    if self.simultaneous and (tc.n_critic != 1 or tc.critic_boost):
+      raise UserError('config.train.simultaneous=True steps D and G once each from the same '
+                      f'parameters; it needs train.n_critic=1 (got {tc.n_critic}) and no '
+                      'critic_boost')
+    h, w, c = info.image_shape
     self.generator = GENERATORS.get(config.model.generator)(config.model, info)
-    self.discriminator = DISCRIMINATORS.get(config.model.discriminator)(config.model, info)
+    self.discriminator = DISCRIMINATORS.get(config.model.discriminator)(
+        config.model, info._replace(image_shape=(h, w, c * self.packing)))
     self.loss = losses.ADVERSARIAL_LOSSES.get(config.loss.adversarial)
     tc, lc = config.train, config.loss
     self.n_critic = tc.n_critic
@@ -90,7 +109,7 @@ class GAN(GeneratesFromNoise):
     g_key, d_key, run_key = jax.random.split(rng, 3)
     z = jnp.zeros((2, self.z_dim), jnp.float32)
     y = jnp.zeros((2,), jnp.int32)
-    x = jnp.zeros((2,) + tuple(self.info.image_shape), jnp.float32)
+    x = self.pack(jnp.zeros((2 * self.packing,) + tuple(self.info.image_shape), jnp.float32))
     optim = self.config.optim
     return GANState(
         step=jnp.zeros((), jnp.int32), rng=run_key,
@@ -169,21 +188,55 @@ class GAN(GeneratesFromNoise):
     labels = batch['label'].reshape((b, n))[:, k] if self.conditional else None
     return real, labels
 
+  def pack(self, x):
+    """PacGAN (Lin et al. 2018): m = model.packing samples side by side along
+    channels, (B, H, W, C) -> (B / m, H, W, m C); sample b m + k fills channels
+    k C ... (k + 1) C - 1 of row b. m = 1: x itself."""
+    m = self.packing
+    if m == 1:
+      return x
+    b, h, w, c = x.shape
+    return x.reshape(b // m, m, h, w, c).transpose(0, 2, 3, 1, 4).reshape(b // m, h, w, m * c)
+
+  def unpack(self, x):
+    m = self.packing
+    if m == 1:
+      return x
+    b, h, w, mc = x.shape
+    return x.reshape(b, h, w, m, mc // m).transpose(0, 3, 1, 2, 4).reshape(b * m, h, w, mc // m)
+
   def _d_eval(self, state, labels, key=None):
-    """x -> D(x) without updating statistics (penalties; no BatchNorm allowed in D),
-    through the augmentation when a key is given."""
+    """packed x -> D(x) without updating statistics (penalties, taken in D's input
+    space; no BatchNorm allowed in D), through the augmentation when a key is given."""
     def d_fn(x):
-      x = self._augment(x, key) if key is not None else x
+      x = self.pack(self._augment(self.unpack(x), key)) if key is not None else x
       return self.discriminator.apply(state.d.variables(), x, labels, train=False)
     return d_fn
+
+  def _generate(self, net, z, labels):
+    """G's train-mode images and updated statistics. With packing, one G call per
+    packing slot: its BatchNorm sees that slot's batch, as PacGAN's code calls G."""
+    m = self.packing
+    if m == 1:
+      return self._apply(self.generator, net, z, labels)
+    bs, outs = net.batch_stats, []
+    zs = z.reshape((-1, m) + z.shape[1:])
+    for k in range(m):
+      out, bs = self._apply(self.generator, net, zs[:, k], None, bs)
+      outs.append(out)
+    return jnp.stack(outs, axis=1).reshape((z.shape[0],) + outs[0].shape[1:]), bs
 
   def _d_loss(self, state, inp):
     real, real_labels = self._real(inp.batch, inp.repeat)
     k_fake, k_aug_r, k_aug_f, k_gp = jax.random.split(jax.random.fold_in(inp.rng, inp.index), 4)
     z, fake_labels = self._fake_inputs(k_fake, real.shape[0])
-    fake, _ = self._apply(self.generator, state.g, z, fake_labels)  # G's statistics dropped here
+    carry = inp.carry
+    if self.simultaneous:  # G's step will see this D and this noise (PacGAN's, ALI's code)
+      carry = {**carry, 'd_params': jax.lax.stop_gradient(state.d.params), 'z': z}
+    fake, _ = self._generate(state.g, z, fake_labels)  # G's statistics dropped here
     fake = jax.lax.stop_gradient(fake)
     real_in, fake_in = self._augment(real, k_aug_r), self._augment(fake, k_aug_f)
+    real_in, fake_in = self.pack(real_in), self.pack(fake_in)
     real_out, bs = self._apply(self.discriminator, state.d, real_in, real_labels)
     fake_out, bs = self._apply(self.discriminator, state.d, fake_in, fake_labels, bs)
     state = state.replace(d=state.d.replace(batch_stats=bs))
@@ -196,23 +249,27 @@ class GAN(GeneratesFromNoise):
     if self.r1_gamma and not self.lazy_r1:
       # The gradient with respect to the real images before augmentation (StyleGAN2-ADA).
       r1 = losses.r1_penalty(self._d_eval(state, real_labels, k_aug_r if self.policy else None),
-                             real)
+                             self.pack(real))
       total, metrics['r1'] = total + 0.5 * self.r1_gamma * r1, r1
-    return total, (state, metrics, inp.carry)
+    return total, (state, metrics, carry)
 
   def _r1_loss(self, state, inp):
     """Lazy R1 (its own phase, every r1_every steps, gain r1_every): gamma/2 E||grad D(x)||^2."""
     real, labels = self._real(inp.batch, 0)
     k_aug = jax.random.fold_in(inp.rng, inp.index)
-    r1 = losses.r1_penalty(self._d_eval(state, labels, k_aug if self.policy else None), real)
+    r1 = losses.r1_penalty(self._d_eval(state, labels, k_aug if self.policy else None),
+                           self.pack(real))
     return 0.5 * self.r1_gamma * r1, (state, {'r1': r1}, inp.carry)
 
   def _g_loss(self, state, inp):
     b = inp.batch['image'].shape[0] // self._critic_runs(inp.batch)
     k_fake, k_aug = jax.random.split(jax.random.fold_in(inp.rng, inp.index))
     z, fake_labels = self._fake_inputs(k_fake, b)
-    fake, g_bs = self._apply(self.generator, state.g, z, fake_labels)
-    fake_out, d_bs = self._apply(self.discriminator, state.d, self._augment(fake, k_aug),
+    d = state.d
+    if self.simultaneous:
+      z, d = inp.carry['z'], d.replace(params=inp.carry['d_params'])
+    fake, g_bs = self._generate(state.g, z, fake_labels)
+    fake_out, d_bs = self._apply(self.discriminator, d, self.pack(self._augment(fake, k_aug)),
                                  fake_labels)
     loss = self.loss.g_loss(fake_out)
     state = state.replace(g=state.g.replace(batch_stats=g_bs), d=state.d.replace(batch_stats=d_bs))

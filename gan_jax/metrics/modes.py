@@ -4,6 +4,12 @@ nearest mode; it is high quality if within 3 standard deviations of it; a mode
 is covered if at least 10 % of an even share of the samples land on it as
 high-quality samples (our threshold: 10 of 2,500 samples for 25 modes, 31 for
 8), so that a few strays do not count as a mode.
+
+`pacgan_modes` is PacGAN's own definition (fjxmlzn/PacGAN extensions.py), for
+comparing with its Table 1: high quality strictly within 3 std, a mode
+captured by a single high-quality sample, and the reverse KL of the
+high-quality samples' mode histogram to the uniform one, KL(p || 1/K) =
+ln K - H(p) (natural log, empty modes contribute 0).
 """
 
 import numpy as np
@@ -19,3 +25,18 @@ def mode_coverage(points, centers, std, min_fraction_of_share=0.1):
   min_count = max(1, int(np.ceil(min_fraction_of_share * len(points) / len(centers))))
   return {'modes': int((counts >= min_count).sum()), 'high_quality': float(good.mean()),
           'counts': counts.tolist(), 'min_count': min_count}
+
+
+def pacgan_modes(points, centers, std):
+  """points (N, 2) -> {'modes', 'high_quality', 'reverse_kl'} as PacGAN measures them."""
+  points = np.asarray(points, np.float64).reshape(-1, 2)
+  d = np.linalg.norm(points[:, None, :] - np.asarray(centers)[None, :, :], axis=-1)
+  nearest, dist = d.argmin(axis=1), d.min(axis=1)
+  good = dist < 3 * std
+  counts = np.bincount(nearest[good], minlength=len(centers))
+  if counts.sum() == 0:  # no high-quality sample: the histogram is undefined
+    return {'modes': 0, 'high_quality': 0.0, 'reverse_kl': float('nan')}
+  p = counts / counts.sum()
+  nz = p[p > 0]
+  return {'modes': int((counts > 0).sum()), 'high_quality': float(good.mean()),
+          'reverse_kl': float(np.sum(nz * np.log(nz * len(centers))))}

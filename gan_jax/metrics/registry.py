@@ -26,6 +26,8 @@ METRICS = Registry('metric', {
     'digits_fd': Metric(sm.digits_frechet_distance, GeneratesFromNoise),
     'modes_ring8': Metric(sm.mode_metric('ring8'), GeneratesFromNoise),
     'modes_grid25': Metric(sm.mode_metric('grid25'), GeneratesFromNoise),
+    'pacgan_ring': Metric(sm.pacgan_mode_metric('pacgan_ring'), GeneratesFromNoise),
+    'pacgan_grid': Metric(sm.pacgan_mode_metric('pacgan_grid'), GeneratesFromNoise),
     'digits_translation': Metric(translation.digits_translation, TranslatesImages),
     'paired_l1_psnr': Metric(translation.paired_l1_psnr, TranslatesImages),
     'lpips': Metric(pm.lpips_metric, TranslatesImages),

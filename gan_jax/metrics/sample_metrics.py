@@ -14,7 +14,7 @@ from gan_jax.data.pipeline import to_float
 from gan_jax.metrics import digits_classifier as dc
 from gan_jax.metrics import stats
 from gan_jax.metrics.feature_metrics import IS_KID_INPUT
-from gan_jax.metrics.modes import mode_coverage
+from gan_jax.metrics.modes import mode_coverage, pacgan_modes
 
 
 def _need_context(ctx, name):
@@ -96,4 +96,16 @@ def mode_metric(name: str):
     r = mode_coverage(np.asarray(images).reshape(-1, 2), centers, std)
     return {f'{name}_modes': r['modes'], f'{name}_high_quality': r['high_quality']}
   metric.__doc__ = f'Modes covered and high-quality fraction on the embedded:{name} mixture.'
+  return metric
+
+
+def pacgan_mode_metric(name: str):
+  """PacGAN's modes, high-quality fraction and reverse KL on the embedded:<name> mixture."""
+  def metric(images, ctx=None):
+    del ctx
+    centers, std = toy_mixture(name)
+    r = pacgan_modes(np.asarray(images).reshape(-1, 2), centers, std)
+    return {f'{name}_{k}': v for k, v in r.items()}
+  metric.__doc__ = (f'PacGAN\'s modes captured, high-quality fraction and reverse KL on the '
+                    f'embedded:{name} mixture.')
   return metric

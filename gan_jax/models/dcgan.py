@@ -3,11 +3,12 @@
 Fully convolutional: 4x4 kernels with stride 2, BatchNorm in every layer but
 G's output and D's input, ReLU in G, LeakyReLU(0.2) in D, tanh output,
 N(0, 0.02) weights and N(1, 0.02) BatchNorm scales (pytorch/examples'
-weights_init; the std is model.init_std). Any square resolution 4 * 2^k (k >= 1) works: G projects z to
-4x4 and doubles k times; D halves down to 4x4 and ends in a 4x4 valid conv.
-With BatchNorm no layer carries a bias, as in the reference PyTorch code
-(64x64 RGB: G 3,576,704 and D 2,765,568 parameters). G's 4x4 stride-2
-transposed convs run in their exact sub-pixel form (models/layers.py).
+weights_init; the std is model.init_std). Any square resolution 4 * 2^k
+(k >= 1) works: G projects z to 4x4 and doubles k times; D halves down to
+4x4 and ends in a 4x4 valid conv. With BatchNorm no layer carries a bias, as
+in the reference PyTorch code (64x64 RGB: G 3,576,704 and D 2,765,568
+parameters). G's 4x4 stride-2 transposed convs run in their exact sub-pixel
+form (models/layers.py).
 
 Class-conditional (model.conditional): a one-hot label is concatenated to z,
 and to D's input as constant channels.

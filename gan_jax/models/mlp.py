@@ -13,6 +13,7 @@ from typing import Tuple
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gan_jax.errors import UserError
 from gan_jax.models.layers import batch_norm, conditional_classes, normal_init, one_hot, sn
 
 
@@ -67,6 +68,26 @@ class MLPDiscriminator(nn.Module):
     return sn(nn.Dense(1, kernel_init=init), h, self.spectral_norm, train)[:, 0]
 
 
+class MaxoutDiscriminator(nn.Module):
+  """Maxout MLP (Goodfellow et al. 2013): each hidden unit is the max of `pieces`
+  linear pieces; PacGAN's and VEEGAN's toy D (3 layers of 200 units, 5 pieces)."""
+  hidden: int = 200
+  depth: int = 3
+  pieces: int = 5
+  init_std: float = 0.0
+  spectral_norm: bool = False
+
+  @nn.compact
+  def __call__(self, x, labels=None, train: bool = True):
+    del labels
+    init = normal_init(self.init_std)
+    h = x.reshape((x.shape[0], -1))
+    for _ in range(self.depth):
+      h = sn(nn.Dense(self.hidden * self.pieces, kernel_init=init), h, self.spectral_norm, train)
+      h = h.reshape(h.shape[0], self.hidden, self.pieces).max(axis=-1)
+    return sn(nn.Dense(1, kernel_init=init), h, self.spectral_norm, train)[:, 0]
+
+
 def mlp_generator(cfg, info):
   return MLPGenerator(image_shape=tuple(info.image_shape), hidden=cfg.g_width, depth=cfg.depth,
                       leaky_slope=cfg.leaky_slope, init_std=cfg.init_std,
@@ -75,6 +96,15 @@ def mlp_generator(cfg, info):
 
 
 def mlp_discriminator(cfg, info):
-  return MLPDiscriminator(hidden=cfg.d_width, depth=cfg.depth, leaky_slope=cfg.leaky_slope,
-                          init_std=cfg.init_std, num_classes=conditional_classes(cfg, info),
+  return MLPDiscriminator(hidden=cfg.d_width, depth=cfg.d_depth or cfg.depth,
+                          leaky_slope=cfg.leaky_slope, init_std=cfg.init_std,
+                          num_classes=conditional_classes(cfg, info),
                           spectral_norm=cfg.spectral_norm, batchnorm=cfg.mlp_batchnorm)
+
+
+def maxout_discriminator(cfg, info):
+  if cfg.conditional:
+    raise UserError("discriminator 'maxout' is unconditional; use 'mlp' for model.conditional")
+  return MaxoutDiscriminator(hidden=cfg.d_width, depth=cfg.d_depth or cfg.depth,
+                             pieces=cfg.maxout_pieces, init_std=cfg.init_std,
+                             spectral_norm=cfg.spectral_norm)

@@ -23,6 +23,7 @@ GENERATORS = Registry('generator', {
 
 DISCRIMINATORS = Registry('discriminator', {
     'mlp': mlp.mlp_discriminator,
+    'maxout': mlp.maxout_discriminator,   # PacGAN / VEEGAN toy D
     'dcgan': dcgan.dcgan_discriminator,
     'sngan_resnet': sngan.sngan_discriminator,
     'wgan_gp_resnet': sngan.wgan_gp_resnet_discriminator,
