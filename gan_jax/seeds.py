@@ -54,8 +54,6 @@ def mean_and_standard_error(rows: List[Dict[str, float]]) -> Dict[str, Dict[str,
   out = {}
   for key in rows[0]:
     v = np.array([r[key] for r in rows], np.float64)
-    if not np.issubdtype(v.dtype, np.number):
-      continue
     n = len(v)
     out[key] = {'mean': float(v.mean()), 'se': float(v.std(ddof=1) / np.sqrt(n)) if n > 1
                 else 0.0, 'n': n}

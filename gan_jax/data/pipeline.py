@@ -94,15 +94,18 @@ class Batches:
                     for k in range(n)], axis=1).reshape(-1)
     idx = self.source.draw(idx, np.random.default_rng([self.seed, step, 0xB1D]))
     rows = self.rows(len(idx))
+    draws = {}  # side -> (flip, corner), drawn once per step and side
     out = {}
     for key, value in self.source.get(idx[rows]).items():
       if value.ndim != 4:
         out[key] = value.astype(np.int32)
         continue
       side = 1 if key == 'image_b' and not self.source.sides_share_crop else 0
-      flip = np.random.default_rng([self.seed, step, 0xF11F] + [side] * side).random(len(idx))
-      corner = np.random.default_rng([self.seed, step, 0xC409] + [side] * side).random(
-          (len(idx), 2))
+      if side not in draws:
+        draws[side] = (
+            np.random.default_rng([self.seed, step, 0xF11F] + [side] * side).random(len(idx)),
+            np.random.default_rng([self.seed, step, 0xC409] + [side] * side).random((len(idx), 2)))
+      flip, corner = draws[side]
       images = to_float(value) if value.dtype == np.uint8 else value.astype(np.float32)
       if self.crop_to and images.shape[1] > self.crop_to:
         images = _crop(images, self.crop_to, corner[rows])

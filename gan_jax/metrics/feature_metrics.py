@@ -15,6 +15,7 @@ likewise. The full protocol (weights fingerprint, resize, KID subsets) is
 printed by --mode=eval and returned by `protocol()`.
 """
 
+import functools
 import os
 import re
 import sys
@@ -34,6 +35,14 @@ from gan_jax.metrics import stats
 BASE_NAMES = ('fid', 'is', 'kid', 'precision', 'recall')
 _EXTRACTORS: Dict = {}  # (weights path, mtime, resize, mesh devices) -> InceptionExtractor
 IS_KID_INPUT = 'torch_fidelity'  # IS and KID as torch-fidelity computes them, end to end
+
+
+@functools.lru_cache(maxsize=2)
+def _load_variables(weights_path: str, mtime):
+  """The weights, read once for both input paths (FID's and IS/KID's); mtime keys a
+  file replaced in place."""
+  del mtime
+  return inception_lib.load_variables(weights_path)
 
 
 def count_label(n: int) -> str:
@@ -70,7 +79,8 @@ class InceptionExtractor:
   def __init__(self, weights_path: str, resize: str, mesh):
     if resize not in inception_lib.RESIZE_MODES:
       raise UserError(f'config.eval.resize={resize!r}; allowed: {inception_lib.RESIZE_MODES}')
-    variables = inception_lib.load_variables(weights_path)
+    is_file = bool(weights_path) and os.path.isfile(weights_path)
+    variables = _load_variables(weights_path, os.path.getmtime(weights_path) if is_file else None)
     self.fingerprint = inception_lib.variables_fingerprint(variables)
     self.resize, self.mesh = resize, mesh
     self.variables = parallel.replicate(variables, mesh)
