@@ -35,7 +35,8 @@ def base_config() -> ml_collections.ConfigDict:
       download=True,        # tfds: allow download_and_prepare when not prepared
       max_examples=0,       # 0 = all; >0 keeps the first N (for quick runs)
       random_flip=False,    # random horizontal flip, decided by (seed, step)
-      prefetch=2,           # batches prepared ahead on a host thread
+      prefetch=2,           # batches prepared ahead on host threads
+      workers=2,            # host threads preparing them (a batch depends on its step only)
       load_size=0,          # translation: load at this size, random-crop to image_size
                             # (CycleGAN: 286 -> 256); 0 = image_size
       direction='a2b',      # paired folders: 'b2a' swaps the sides of each pair
@@ -110,6 +111,7 @@ def base_config() -> ml_collections.ConfigDict:
       num_epochs=0,         # > 0: num_steps = num_epochs x steps per epoch of the data
       pool_size=50,         # cyclegan: past fakes kept for the discriminators; 0 = off
       n_critic=1,           # D updates per G update, each on its own real batch
+      g_steps=1,            # G updates per step, each on fresh noise (DCGAN-tensorflow's 2)
       simultaneous=False,   # D and G step from the same parameters and noise (PacGAN's, ALI's
                             # code); False: G steps against the updated D
       critic_boost=0,       # WGAN: this many D updates (100) on the first boost_steps G steps
@@ -238,6 +240,7 @@ def apply_options(c: ml_collections.ConfigDict, opts, digits_steps: int) -> None
 
 
 _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n_critic',
+                  'train.g_steps', 'data.workers',
                   'loss.r1_every', 'model.depth', 'model.packing',
                   'train.num_steps', 'train.log_every', 'train.keep_checkpoints',
                   'eval.num_samples', 'eval.batch_size', 'eval.reference_samples',
@@ -348,7 +351,7 @@ def check_metrics_apply(c: ml_collections.ConfigDict, method) -> None:
 RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every',
                         'train.checkpoint_every',
                         'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
-                        'eval.', 'data.prefetch', 'data.data_dir', 'data.download',
+                        'eval.', 'data.prefetch', 'data.workers', 'data.data_dir', 'data.download',
                         'model.sample_batch_stats')  # how samples are drawn, not what was trained
 
 

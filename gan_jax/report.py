@@ -7,6 +7,10 @@ gradient norms) only with `losses=True`. Sorted by the best main metric.
 Printed as markdown and written to <workdir>/report.md and report.csv, with
 report.png (the main metric over steps, one line per point); a single run's
 workdir gets its curves.png.
+
+Seed studies (`--mode=seeds`, a folder with seeds.json: the workdir or its
+subfolders) get a second table, one row per study: seeds, then each metric's
+mean +- standard error over them (report_seeds.csv), PacGAN's Table 1 form.
 """
 
 import csv
@@ -17,6 +21,7 @@ from gan_jax import plots
 from gan_jax.errors import UserError
 from gan_jax.logs import is_training_term, read_metrics
 from gan_jax.metrics.feature_metrics import resolve_main_metric
+from gan_jax.seeds import RESULTS_FILE as SEEDS_FILE
 from gan_jax.sweep import POINT_FILE, steps_done
 
 # Metrics whose smaller values are better; everything else: larger is better.
@@ -27,16 +32,22 @@ def lower_is_better(name: str) -> bool:
   return any(part in name for part in _LOWER_IS_BETTER)
 
 
+def _folders_with(workdir: str, name: str):
+  """The workdir itself if it holds `name`, else its subfolders that do."""
+  if os.path.isfile(os.path.join(workdir, name)):
+    return [workdir]
+  return [os.path.join(workdir, n) for n in sorted(os.listdir(workdir))
+          if os.path.isfile(os.path.join(workdir, n, name))]
+
+
 def _run_dirs(workdir: str):
   if not os.path.isdir(workdir):
     raise UserError(f'--workdir {workdir!r} does not exist')
-  if os.path.isfile(os.path.join(workdir, 'metrics.jsonl')):
-    return [workdir]  # a single run
-  runs = [os.path.join(workdir, n) for n in sorted(os.listdir(workdir))
-          if os.path.isfile(os.path.join(workdir, n, 'metrics.jsonl'))]
-  if not runs:
-    raise UserError(f'no runs (folders with metrics.jsonl) under {workdir!r}')
-  return runs
+  runs, studies = _folders_with(workdir, 'metrics.jsonl'), _folders_with(workdir, SEEDS_FILE)
+  if not runs and not studies:
+    raise UserError(f'no runs (folders with metrics.jsonl) or seed studies (with {SEEDS_FILE}) '
+                    f'under {workdir!r}')
+  return runs, studies
 
 
 def summarise(run: str):
@@ -73,7 +84,24 @@ def _fmt(v):
 
 
 def write_report(workdir: str, losses: bool = False) -> str:
-  runs = [summarise(r) for r in _run_dirs(workdir)]
+  run_dirs, studies = _run_dirs(workdir)
+  lines = _runs_report(workdir, [summarise(r) for r in run_dirs], losses) if run_dirs else []
+  if studies:
+    lines += ([''] if lines else []) + _seeds_report(workdir, studies)
+  text = '\n'.join(lines)
+  with open(os.path.join(workdir, 'report.md'), 'w') as f:
+    f.write(text + '\n')
+  return text
+
+
+def _write_csv(path: str, header, table) -> None:
+  with open(path, 'w', newline='') as f:
+    writer = csv.writer(f)
+    writer.writerow(header)
+    writer.writerows(table)
+
+
+def _runs_report(workdir: str, runs, losses: bool):
   main, mode = runs[0]['main_metric'], runs[0]['main_mode']
   with_best = [r for r in runs if r['best'] is not None]
   runs = (sorted(with_best, key=lambda r: r['best'][1], reverse=mode == 'max')
@@ -93,10 +121,7 @@ def write_report(workdir: str, losses: bool = False) -> str:
               str(r['best'][0]) if r['best'] else '']
     row += [_fmt(r['final'][k]) if k in r['final'] else '' for k in evals + terms]
     table.append(row)
-  with open(os.path.join(workdir, 'report.csv'), 'w', newline='') as f:
-    writer = csv.writer(f)
-    writer.writerow(header)
-    writer.writerows(table)
+  _write_csv(os.path.join(workdir, 'report.csv'), header, table)
   better = 'lower' if mode == 'min' else 'higher'
   lines = [f'sorted by best {main} ({better} is better)' if main else 'no main metric', '',
            '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
@@ -109,8 +134,25 @@ def write_report(workdir: str, losses: bool = False) -> str:
                                        os.path.join(workdir, 'report.png')))
   if not losses:
     lines += ['', 'training terms (losses, D outputs, gradient norms): --report_losses']
-  lines += [f'picture: {p}' for p in pictures]
-  text = '\n'.join(lines)
-  with open(os.path.join(workdir, 'report.md'), 'w') as f:
-    f.write(text + '\n')
-  return text
+  return lines + [f'picture: {p}' for p in pictures]
+
+
+def _seeds_report(workdir: str, studies):
+  """One row per seed study: its seeds, then mean +- standard error per metric."""
+  loaded = []
+  for d in studies:
+    try:
+      with open(os.path.join(d, SEEDS_FILE)) as f:
+        loaded.append((os.path.basename(os.path.abspath(d)), json.load(f)))
+    except (OSError, ValueError) as e:
+      raise UserError(f'{os.path.join(d, SEEDS_FILE)} is unreadable ({e}); rerun --mode=seeds '
+                      'there or move it away') from None
+  keys = sorted({k for _, out in loaded for k in out['summary']} - {'eval_num_samples'})
+  header = ['study', 'seeds'] + keys
+  table = [[name, str(len(out['seeds']))]
+           + [f'{out["summary"][k]["mean"]:.4g} +- {out["summary"][k]["se"]:.2g}'
+              if k in out['summary'] else '' for k in keys] for name, out in loaded]
+  _write_csv(os.path.join(workdir, 'report_seeds.csv'), header, table)
+  return (['seed studies (mean +- standard error over the seeds)', '',
+           '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+          + ['| ' + ' | '.join(row) + ' |' for row in table])

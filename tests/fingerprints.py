@@ -51,6 +51,7 @@ RUNS = {
     'cgan_pd_cifar10': [_exp('cgan_pd_cifar10.py:digits,smoke')],
     'toy2d_ring8': [_exp('toy2d.py:ring8,smoke')],
     'pacgan_ring_pack2': [_exp('pacgan_toy.py:ring,pack2,smoke')],
+    'pacgan_stacked_pack2': [_exp('pacgan_stacked_digits.py:pack2,smoke')],
     'toy2d_grid25': [_exp('toy2d.py:grid25,smoke')],
     'cyclegan_digits': [_exp('cyclegan.py:digits,smoke')],
     'pix2pix_demo': [_exp('pix2pix.py:demo,smoke')],

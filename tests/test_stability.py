@@ -256,6 +256,62 @@ def test_pacgan_mode_metrics_on_hand_made_points():
   assert np.isnan(pacgan_modes(np.full((4, 2), 9.0), centers, std)['reverse_kl'])
 
 
+def test_stacked_digits_data_and_modes_against_the_digits():
+  from gan_jax.data.embedded import digits_arrays, stacked_digits
+  from gan_jax.data.pipeline import to_float
+  from gan_jax.metrics import sample_metrics
+  from gan_jax.metrics.modes import histogram_modes
+  cfg = lambda **kw: ml_collections.ConfigDict(dict(dict(split='test', image_size=8,
+                                                         channels=3), **kw))
+  src = stacked_digits(cfg())
+  assert src.images.shape == (26000, 8, 8, 3) and src.num_classes == 1000
+  digits, labels = digits_arrays('test')
+  # Each channel is one of the held-out digits, and the label spells the three classes.
+  for i in range(0, 26000, 2611):
+    for k, scale in enumerate((100, 10, 1)):
+      match = np.flatnonzero((digits == src.images[i, ..., k]).all(axis=(1, 2)))
+      assert len(match) and labels[match[0]] == src.labels[i] // scale % 10
+  with pytest.raises(UserError, match='set data.channels=3'):
+    stacked_digits(cfg(channels=1))
+  # The histogram figures by hand: 100 of 1,000 modes equally often -> KL = ln 10.
+  r = histogram_modes(np.repeat(np.arange(0, 1000, 10), 3), 1000)
+  assert r['modes'] == 100 and r['reverse_kl'] == pytest.approx(np.log(10))
+  # The instrument: held-out real stacked digits cover nearly every mode; the same
+  # images with one digit copied to all three channels cover at most the 10 aaa modes
+  # the classifier reads, plus its mistakes.
+  real = to_float(src.images[:3000])
+  r = sample_metrics.stacked_digits_modes(real)
+  assert r['stacked_digits_modes'] > 900 and r['stacked_digits_reverse_kl'] < 0.4
+  assert r['stacked_digits_real_modes'] == r['stacked_digits_modes']  # the same 3,000 images
+  collapsed = sample_metrics.stacked_digits_modes(np.repeat(real[..., :1], 3, axis=-1))
+  assert collapsed['stacked_digits_modes'] <= 40
+  assert collapsed['stacked_digits_reverse_kl'] > np.log(1000 / 40)
+  noise = np.random.default_rng(0).uniform(-1, 1, real.shape).astype(np.float32)
+  r_noise = sample_metrics.stacked_digits_modes(noise)
+  assert r_noise['stacked_digits_confident_modes'] == 0 < r_noise['stacked_digits_modes']
+  assert r['stacked_digits_confident_modes'] > 600  # 45 % of real triples are read confidently
+  with pytest.raises(UserError, match='the samples have 1 channels, not 3'):
+    sample_metrics.stacked_digits_modes(real[..., :1])
+
+
+def test_g_steps_update_g_twice_on_fresh_noise():
+  c, m = method_for('dcgan_mnist', **{'train.g_steps': 2, 'optim.g.name': 'sgd'})
+  state, metrics = jax.jit(m.train_step)(m.init(jax.random.PRNGKey(0)), fake_batch(c))
+  assert [p.name for p in m.phases()] == ['d', 'g'] and m.phases()[1].repeats == 2
+  # By hand: the same step with G's phase run once, then a second G run from there.
+  _, once = method_for('dcgan_mnist', **{'optim.g.name': 'sgd'})
+  batch, rng = fake_batch(c), jax.random.fold_in(m.init(jax.random.PRNGKey(0)).rng, 0)
+  s1 = m.init(jax.random.PRNGKey(0))
+  s1, _ = run_phases(once.phases()[:1], s1, batch, rng)
+  g = Phase('g', 'g', m._g_loss)
+  s1, _, _ = phases_lib._run(g, s1, phases_lib.PhaseInputs(batch, rng, 1, 0, {}))
+  s1, _, _ = phases_lib._run(g, s1, phases_lib.PhaseInputs(batch, rng, 2, 1, {}))
+  for a, b in zip(jax.tree.leaves(state.g.params), jax.tree.leaves(s1.g.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  with pytest.raises(UserError, match='train.g_steps=1'):
+    method_for('pacgan_toy', 'ring,smoke', **{'train.simultaneous': True, 'train.g_steps': 2})
+
+
 def test_simultaneous_steps_g_against_the_d_before_its_update():
   # With simultaneous steps G's update cannot depend on D's learning rate; alternating, it does.
   def g_after(simultaneous, d_lr):

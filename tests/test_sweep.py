@@ -128,3 +128,24 @@ def test_report_on_fake_runs(launch, tmp_path):
   assert os.path.getsize(os.path.join(root, 'lr=1', 'curves.png')) > 10_000
   code, out, err = launch('--mode=report', f'--workdir={root}/none')
   assert code == 2 and 'does not exist' in err
+
+
+def test_report_reads_seed_studies(tmp_path):
+  from gan_jax import report, seeds
+  root = str(tmp_path)
+  for name, modes in (('ring_gan', [6, 7, 5]), ('ring_pack2', [8, 8, 7])):
+    rows = [{'seed': s, 'pacgan_ring_modes': m} for s, m in enumerate(modes)]
+    out = {'seeds': [0, 1, 2], 'per_seed': rows, 'summary': seeds.mean_and_standard_error(
+        [{'pacgan_ring_modes': m} for m in modes])}
+    os.makedirs(os.path.join(root, name))
+    with open(os.path.join(root, name, seeds.RESULTS_FILE), 'w') as f:
+      json.dump(out, f)
+  text = report.write_report(root)
+  # mean +- standard error by hand: (6, 7, 5): 6 +- 1/sqrt(3); (8, 8, 7): 7.667 +- 0.333
+  assert '| ring_gan | 3 | 6 +- 0.58 |' in text and '| ring_pack2 | 3 | 7.667 +- 0.33 |' in text
+  with open(os.path.join(root, 'report_seeds.csv')) as f:
+    assert [r['study'] for r in csv.DictReader(f)] == ['ring_gan', 'ring_pack2']
+  with open(os.path.join(root, 'ring_gan', seeds.RESULTS_FILE), 'w') as f:
+    f.write('{"seeds": [0, 1')  # a run killed while writing
+  with pytest.raises(UserError, match='ring_gan/seeds.json is unreadable'):
+    report.write_report(root)

@@ -61,6 +61,31 @@ def photo_crops(data_config) -> ArraySource:
   return ArraySource('embedded:photos', images, None, num_classes=0)
 
 
+STACKED_SIZES = {'train': 128_000, 'test': 26_000}  # PacGAN's stacked-MNIST train / eval sizes
+
+
+@EMBEDDED.register('stacked_digits')
+def stacked_digits(data_config) -> ArraySource:
+  """Stacked digits, the embedded stand-in for stacked MNIST (Metz et al. 2017;
+  Srivastava et al. 2017; PacGAN's Table 2): each image is three digits drawn
+  at random, one per colour channel, so 1,000 modes (label 100 a + 10 b + c for
+  channels a, b, c). 'train': 128,000 images of the train-split digits (as
+  PacGAN's 128,000), 'test': 26,000 of the held-out digits. Fixed by the split."""
+  if data_config.channels != 3:
+    raise UserError(f'embedded:stacked_digits has one digit per colour channel: set '
+                    f'data.channels=3 (got {data_config.channels})')
+  if data_config.split not in STACKED_SIZES:
+    raise UserError(f'data.split={data_config.split!r} for embedded:stacked_digits; allowed: '
+                    f'{sorted(STACKED_SIZES)}')
+  images, labels = digits_arrays('train' if data_config.split == 'train' else 'test')
+  single = conform_batch(list(images), data_config.image_size, 1)[..., 0]  # (n, S, S)
+  rng = np.random.default_rng([7, STACKED_SIZES[data_config.split]])
+  picks = rng.integers(0, len(single), (STACKED_SIZES[data_config.split], 3))
+  stacked = np.stack([single[picks[:, k]] for k in range(3)], axis=-1)
+  codes = (labels[picks] * np.array([100, 10, 1])).sum(axis=1).astype(np.int32)
+  return ArraySource('embedded:stacked_digits', stacked, codes, num_classes=1000)
+
+
 def embedded_source(name, data_config):
   return EMBEDDED.get(name)(data_config)
 

@@ -4,8 +4,8 @@ Serves the original GAN, DCGAN, cGAN, WGAN, WGAN-GP, SNGAN and cGAN-PD: the
 networks, the adversarial loss, the penalties and the optimizers all come from
 the config. Phases per step: 'd' (`train.n_critic` D updates, each on its own
 real batch and fresh G(z); WGAN alg. 1; `train.critic_boost` of them on WGAN's
-boosted steps), 'd_reg' (lazy R1, when `loss.r1_every` > 1), then 'g' (one G
-update against the updated D). G's
+boosted steps), 'd_reg' (lazy R1, when `loss.r1_every` > 1), then 'g'
+(`train.g_steps` G updates, default one, against the updated D). G's
 BatchNorm statistics are updated once per step, in the G update; an EMA of G's
 weights is kept when config.ema.decay > 0.
 
@@ -49,7 +49,7 @@ class GAN(GeneratesFromNoise):
            'optim.g.weight_clip', 'optim.d.weight_clip', 'optim.g.clip_before_step',
            'optim.d.clip_before_step', 'train.critic_boost', 'train.boost_steps',
            'train.boost_every', 'model.sample_batch_stats', 'model.packing',
-           'train.simultaneous')
+           'train.simultaneous', 'train.g_steps')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
@@ -67,10 +67,11 @@ class GAN(GeneratesFromNoise):
                       f'model.packing={self.packing}')
     tc = config.train
     self.simultaneous = tc.simultaneous
-    if self.simultaneous and (tc.n_critic != 1 or tc.critic_boost):
+    if self.simultaneous and (tc.n_critic != 1 or tc.critic_boost or tc.g_steps != 1):
       raise UserError('config.train.simultaneous=True steps D and G once each from the same '
-                      f'parameters; it needs train.n_critic=1 (got {tc.n_critic}) and no '
-                      'critic_boost')
+                      f'parameters; it needs train.n_critic=1 (got {tc.n_critic}), '
+                      f'train.g_steps=1 (got {tc.g_steps}) and no critic_boost')
+    self.g_steps = tc.g_steps
     h, w, c = info.image_shape
     self.generator = GENERATORS.get(config.model.generator)(config.model, info)
     self.discriminator = DISCRIMINATORS.get(config.model.discriminator)(
@@ -87,7 +88,7 @@ class GAN(GeneratesFromNoise):
     self.lazy_r1 = self.r1_gamma > 0 and self.r1_every > 1
     d_updates = self.batch_schedule.first(tc.num_steps) + (-(-tc.num_steps // self.r1_every)
                                               if self.lazy_r1 else 0)
-    self.g_opt = make_optimizer(config.optim.g, 'g', tc.num_steps)
+    self.g_opt = make_optimizer(config.optim.g, 'g', tc.num_steps * self.g_steps)
     self.d_opt = make_optimizer(config.optim.d, 'd', d_updates,
                                 lazy_interval=self.r1_every if self.lazy_r1 else 1)
     self.policy = config.augment.policy
@@ -157,7 +158,7 @@ class GAN(GeneratesFromNoise):
     out = [Phase('d', 'd', self._d_loss, repeats=critic_runs or self.n_critic)]
     if self.lazy_r1:
       out.append(Phase('d_reg', 'd', self._r1_loss, interval=self.r1_every, gain=self.r1_every))
-    out.append(Phase('g', 'g', self._g_loss))
+    out.append(Phase('g', 'g', self._g_loss, repeats=self.g_steps))
     return out
 
   def _apply(self, module, net: NetworkState, x, labels, batch_stats=None):

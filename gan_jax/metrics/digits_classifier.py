@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gan_jax import cache
 from gan_jax.data.base import conform_batch
 from gan_jax.data.embedded import digits_arrays
 from gan_jax.data.pipeline import to_float
@@ -115,8 +116,7 @@ def train_classifier(seed: int = 0, steps: int = 3000, batch: int = 256):
 
 
 def cache_path() -> str:
-  root = os.environ.get('GAN_JAX_CACHE', os.path.expanduser('~/.cache/gan_jax'))
-  return os.path.join(root, f'digits_classifier_v{VERSION}.npz')
+  return os.path.join(cache.root(), f'digits_classifier_v{VERSION}.npz')
 
 
 @functools.lru_cache(maxsize=1)
@@ -159,6 +159,15 @@ def predict_features(images) -> np.ndarray:
 def predict_probs(images) -> np.ndarray:
   """Class probabilities (B, 10) for images (B, H, W, C) in [-1, 1]."""
   return np.asarray(_probs(load_params(), to_8x8(images)))
+
+
+def predict_channel_probs(images) -> np.ndarray:
+  """Each colour channel classified as its own grey digit (stacked digits):
+  (B, H, W, C) in [-1, 1] -> (B, C, 10)."""
+  x = jnp.asarray(images, jnp.float32)
+  b, h, w, c = x.shape
+  probs = predict_probs(x.transpose(0, 3, 1, 2).reshape(b * c, h, w, 1))
+  return probs.reshape(b, c, NUM_CLASSES)
 
 
 def score(probs: np.ndarray, threshold: float = 0.9):

@@ -24,6 +24,7 @@ METRICS = Registry('metric', {
     'pr': Metric(sm.precision_recall, GeneratesFromNoise),
     'digits_score': Metric(sm.digits_score, GeneratesFromNoise),
     'digits_fd': Metric(sm.digits_frechet_distance, GeneratesFromNoise),
+    'stacked_digits': Metric(sm.stacked_digits_modes, GeneratesFromNoise),
     'modes_ring8': Metric(sm.mode_metric('ring8'), GeneratesFromNoise),
     'modes_grid25': Metric(sm.mode_metric('grid25'), GeneratesFromNoise),
     'pacgan_ring': Metric(sm.pacgan_mode_metric('pacgan_ring'), GeneratesFromNoise),
