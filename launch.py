@@ -58,6 +58,8 @@ def define_flags(fv: flags.FlagValues, argv) -> None:
   flags.DEFINE_string('style', None, 'stylize: the style image (default: config.style.image)',
                       **d)
   flags.DEFINE_integer('label', None, 'sample: class of a class-conditional model', **d)
+  flags.DEFINE_bool('summary_memory', True, 'summary: also compile the train step for its peak '
+                    'memory per device (seconds to a minute on a CPU)', **d)
   flags.DEFINE_bool('report_losses', False, 'report: also the training terms (losses, D '
                     'outputs, gradient norms)', **d)
   flags.DEFINE_bool('sweep', False, "train every point of the experiment's get_sweep()", **d)

@@ -25,28 +25,22 @@ from gan_jax.metrics import inception as inc  # noqa: E402
 from timing import best_rate  # noqa: E402  (bench/timing.py)
 
 
-def main():
-  p = argparse.ArgumentParser()
-  p.add_argument('--batch', type=int, default=32)
-  p.add_argument('--size', type=int, default=32)
-  p.add_argument('--repeats', type=int, default=3)
-  a = p.parse_args()
+def measure(batch: int, size: int, repeats: int):
+  """(ours, pytorch-fid's) images/s on the same seeded weights and images; theirs
+  is None without pytorch-fid."""
   from test_inception import random_state_dict_numpy  # pylint: disable=g-import-not-at-top
   sd = random_state_dict_numpy(0)
   variables = jax.device_put(inc.torch_state_dict_to_variables(sd))
-  images = np.random.default_rng(0).uniform(-1, 1, (a.batch, a.size, a.size, 3)).astype(np.float32)
+  images = np.random.default_rng(0).uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)
   fn = jax.jit(lambda v, x: inc.FIDInception().apply(
       v, inc.network_input(inc.quantize(x), 'bilinear'))[0])
   x = jnp.asarray(images)
-  ours = best_rate(lambda: fn(variables, x).block_until_ready(), a.batch, a.repeats)
-  print(f'device: {jax.devices()[0].device_kind}; batch {a.batch} of {a.size}x{a.size} -> 299')
-  print(f'gan_jax Flax FID Inception: {ours:.1f} images/s')
+  ours = best_rate(lambda: fn(variables, x).block_until_ready(), batch, repeats)
   try:
     import torch  # pylint: disable=g-import-not-at-top
     import pytorch_fid.inception as pfi  # pylint: disable=g-import-not-at-top
   except ImportError:
-    print('pytorch-fid not installed: no comparison')
-    return
+    return ours, None
   full = {k: torch.from_numpy(v) for k, v in sd.items()}
   original = pfi.load_state_dict_from_url
   pfi.load_state_dict_from_url = lambda url, progress=True: full
@@ -60,7 +54,23 @@ def main():
     pfi.load_state_dict_from_url = original
   xt = torch.from_numpy(np.floor(np.clip(images * 127.5 + 128, 0, 255)) / 255).permute(0, 3, 1, 2)
   with torch.no_grad():
-    theirs = best_rate(lambda: net(xt), a.batch, a.repeats)
+    theirs = best_rate(lambda: net(xt), batch, repeats)
+  return ours, theirs
+
+
+def main():
+  p = argparse.ArgumentParser()
+  p.add_argument('--batch', type=int, default=32)
+  p.add_argument('--size', type=int, default=32)
+  p.add_argument('--repeats', type=int, default=3)
+  a = p.parse_args()
+  ours, theirs = measure(a.batch, a.size, a.repeats)
+  print(f'device: {jax.devices()[0].device_kind}; batch {a.batch} of {a.size}x{a.size} -> 299')
+  print(f'gan_jax Flax FID Inception: {ours:.1f} images/s')
+  if theirs is None:
+    print('pytorch-fid not installed: no comparison')
+    return
+  import torch  # pylint: disable=g-import-not-at-top
   print(f'pytorch-fid InceptionV3 (torch {torch.__version__}, {torch.get_num_threads()} threads): '
         f'{theirs:.1f} images/s')
   print(f'ratio ours / pytorch-fid: {ours / theirs:.2f}x')

@@ -2,6 +2,7 @@
 sample PNGs, translate a folder of images."""
 
 import os
+from typing import Dict
 
 import jax
 import jax.numpy as jnp
@@ -9,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from gan_jax import images as images_lib
+from gan_jax import parallel
 from gan_jax.data.folder import IMAGE_EXTENSIONS
 from gan_jax.errors import UserError, warn
 from gan_jax.methods.base import GeneratesFromNoise, TranslatesImages, require
@@ -96,6 +98,40 @@ def summary_text(networks: dict) -> str:
       lines.append(f'  {key:<48} {str(tuple(leaf.shape)):<22} {np.size(leaf):>12,}')
     lines.append(f'  {name} total: {count_params(params):,} parameters')
   return '\n'.join(lines)
+
+
+def jit_train_step(method, mesh):
+  """The data-parallel train step: state replicated and donated, batch split by rows."""
+  return jax.jit(method.train_step,
+                 in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
+                 out_shardings=(parallel.replicated(mesh), parallel.replicated(mesh)),
+                 donate_argnums=(0,))
+
+
+def train_step_memory(method, mesh, state) -> Dict[str, int]:
+  """XLA's memory analysis of the compiled train step, per device, in bytes:
+  arguments (state + batch share), outputs, aliased (the donated state reused
+  for the new one), temporaries, and the peak = arguments + outputs - aliased +
+  temporaries. For the backend it compiles on: a GPU's fusions and layouts differ."""
+  batch = {k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=parallel.batch_sharded(mesh))
+           for k, v in method.train_batch_shapes().items()}
+  m = jit_train_step(method, mesh).lower(state, batch).compile().memory_analysis()
+  out = {'arguments': m.argument_size_in_bytes, 'outputs': m.output_size_in_bytes,
+         'aliased': m.alias_size_in_bytes, 'temporaries': m.temp_size_in_bytes}
+  out['peak'] = out['arguments'] + out['outputs'] - out['aliased'] + out['temporaries']
+  return out
+
+
+def memory_text(memory: Dict[str, int], per_device_batch: int, platform: str) -> str:
+  mib = lambda b: f'{b / 2**20:,.1f} MiB'
+  fits = ', '.join(f'{gb} GB {"yes" if memory["peak"] < 0.9 * gb * 1e9 else "no"}'
+                   for gb in (16, 24, 40, 80))
+  return (f'== train step memory per device ({platform}, batch {per_device_batch} per device; '
+          f"XLA's analysis of the compiled step) ==\n"
+          f'  arguments {mib(memory["arguments"])} (state + batch), outputs '
+          f'{mib(memory["outputs"])}, of which reuse the donated state '
+          f'{mib(memory["aliased"])}, temporaries {mib(memory["temporaries"])}\n'
+          f'  peak about {mib(memory["peak"])}; fits (under 90 %): {fits}')
 
 
 def write_samples(method, state, mesh, num, output, seed, batch_size, label=None):

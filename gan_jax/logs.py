@@ -119,6 +119,26 @@ def _count(tree) -> int:
   return int(sum(np.size(x) for x in jax.tree.leaves(tree)))
 
 
+class Rates:
+  """The host's data rate against the steps' consumption, said once at the first
+  log line: a run whose data thread cannot keep up should say so."""
+
+  def __init__(self, prefetch, start_time: float):
+    self.prefetch, self.start_time, self.pending = prefetch, start_time, True
+
+  def line(self, steps: int) -> str:
+    self.pending = False
+    p = self.prefetch
+    per_step = p.images / max(p.batches_made, 1)
+    host = p.host_rate()
+    used = steps * per_step / max(time.perf_counter() - self.start_time, 1e-9)
+    threads = f'{p.workers} host thread' + ('s' if p.workers > 1 else '')
+    text = f'  data: {host:,.0f} img/s from {threads}, the steps consume {used:,.0f} img/s'
+    if host < 1.1 * used:
+      text += ' (the data is the limit: raise data.workers)'
+    return text
+
+
 def banner(config, exp, state, workdir: str, start: int) -> str:
   """What a run is about to do, before the first step: method, data, networks,
   devices and batch, workdir, and where it resumes."""

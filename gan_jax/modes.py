@@ -9,7 +9,7 @@ import numpy as np
 
 from gan_jax import config as config_lib
 from gan_jax import images as images_lib
-from gan_jax import inference, parallel, plots, report, seeds, stylize, sweep, train
+from gan_jax import cache, inference, parallel, plots, report, seeds, stylize, sweep, train
 from gan_jax.errors import UserError
 from gan_jax.experiment import Experiment
 from gan_jax.methods.style_transfer import load_vgg
@@ -20,6 +20,7 @@ def run(flags, spec, relaunch) -> int:
   relaunch(i): the command line that trains sweep point i alone (for
   --sweep_parallel). Returns the exit status."""
   parallel.initialize(flags.coordinator_address, flags.num_processes, flags.process_id)
+  cache.enable_compilation_cache()
   config, mode = flags.config, flags.mode
   if mode == 'report':
     if not flags.workdir:
@@ -34,6 +35,14 @@ def run(flags, spec, relaunch) -> int:
     exp = Experiment(config, flags.workdir, need_source=False)
     state = exp.method.init(jax.random.PRNGKey(config.seed))
     print(inference.summary_text(exp.method.networks(state)))
+    if flags.summary_memory:
+      mesh = exp.mesh
+      if config.train.batch_size % mesh.devices.size:  # training would refuse it: one device
+        mesh = parallel.make_mesh(jax.devices()[:1])
+      memory = inference.train_step_memory(exp.method, mesh,
+                                           jax.device_put(state, parallel.replicated(mesh)))
+      print(inference.memory_text(memory, config.train.batch_size // mesh.devices.size,
+                                  mesh.devices.flat[0].platform))
     print('== config ==')
     print(json.dumps(config_lib.to_dict(config), indent=2, sort_keys=True))
     return 0

@@ -13,12 +13,13 @@ ends bitwise equal (on CPU) to an uninterrupted one.
 import json
 import os
 import signal
+import time
 
 import jax
 import numpy as np
 
 from gan_jax import images as images_lib
-from gan_jax import inference, logs, parallel, plots, sampling
+from gan_jax import cache, inference, logs, parallel, plots, sampling
 from gan_jax.checkpoint import BestCheckpoint
 from gan_jax.data.pipeline import Batches, Prefetcher
 from gan_jax.errors import UserError
@@ -98,10 +99,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
   if config.eval.every and config.eval.keep_best:
     best = BestCheckpoint(workdir, main_metric, config.eval.main_mode, enabled_writes=main)
 
-  step_fn = jax.jit(method.train_step,
-                    in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
-                    out_shardings=(parallel.replicated(mesh), parallel.replicated(mesh)),
-                    donate_argnums=(0,))
+  step_fn = inference.jit_train_step(method, mesh)
   grid_fn = jax.jit(method.preview)
   grid_inputs = parallel.replicate(inference.preview_inputs(method, config), mesh)
   eval_gen_fn = None
@@ -111,7 +109,8 @@ def train_and_evaluate(config, workdir: str, devices=None):
   batches = Batches(exp.source, tc.batch_size, config.seed, config.data.random_flip,
                     crop_to=config.data.image_size,
                     per_step=method.batch_schedule, rows=parallel.process_rows)
-  prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch)
+  prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch,
+                        config.data.workers)
   progress = logs.Progress(start, tc.num_steps)
   pending, since_log = [], []
   printed_protocol = False
@@ -125,7 +124,15 @@ def train_and_evaluate(config, workdir: str, devices=None):
     with _StopFlag() as stop:
       for step in range(start, tc.num_steps):
         _, batch = prefetch.next()
-        state, metrics = step_fn(state, parallel.from_process_rows(batch, mesh))
+        if step == start:  # the compile: timed, and whether the XLA cache had it
+          with cache.watch() as first:
+            state, metrics = jax.block_until_ready(
+                step_fn(state, parallel.from_process_rows(batch, mesh)))
+          if main:
+            print(f'  first step: {first.describe()}', flush=True)
+          rates = logs.Rates(prefetch, time.perf_counter())
+        else:
+          state, metrics = step_fn(state, parallel.from_process_rows(batch, mesh))
         done = step + 1
         pending.append((done, metrics))
         stopping = stop.signum is not None  # read once: a signal may land mid-iteration
@@ -153,6 +160,8 @@ def train_and_evaluate(config, workdir: str, devices=None):
           since_log = []
           if main:
             progress.print(done, row)
+            if rates.pending:  # at the first log line: is the host's data the limit?
+              print(rates.line(done - start - 1), flush=True)
         if eval_now:
           results, protocol = inference.evaluate(config, method, state, mesh,
                                                  generate_fn=eval_gen_fn)

@@ -65,14 +65,22 @@ def test_batches_are_a_function_of_seed_and_step():
   np.testing.assert_array_equal(a(5)['image'], a(5)['image'])
 
 
-def test_prefetcher_yields_steps_in_order():
-  seen = []
-  p = pipeline.Prefetcher(lambda s: {'x': s}, 3, 7, depth=2)
-  for _ in range(4):
-    step, b = p.next()
-    seen.append((step, b['x']))
+@pytest.mark.parametrize('workers', [1, 3])
+def test_prefetcher_yields_steps_in_order(workers):
+  def make(s):
+    time.sleep(0.02 * (s % 2))  # odd steps finish later: the order must still hold
+    if s == 9:
+      raise ValueError('bad batch 9')
+    return {'x': [s] * 5}
+  p = pipeline.Prefetcher(make, 3, 12, depth=2, workers=workers)
+  seen = [p.next() for _ in range(6)]
+  assert [(step, b['x'][0]) for step, b in seen] == [(3, 3), (4, 4), (5, 5), (6, 6), (7, 7),
+                                                     (8, 8)]
+  with pytest.raises(ValueError, match='bad batch 9'):  # raised at its own step
+    p.next()
   p.close()
-  assert seen == [(3, 3), (4, 4), (5, 5), (6, 6)]
+  assert p.images >= 30 and p.images == 5 * p.batches_made
+  assert p.busy_seconds > 0 and 0 < p.host_rate() < float('inf')
 
 
 @pytest.mark.parametrize('name,size,channels', [('mnist', 32, 1), ('cifar10', 16, 3),

@@ -3,6 +3,7 @@ the uninterrupted run's parameters bitwise; SIGTERM checkpoints before exit."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,11 +19,11 @@ ARGS = ['--config.train.num_steps=30', '--config.train.checkpoint_every=5',
         '--config.train.log_every=5', '--config.train.sample_every=0']
 
 
-def start(workdir, *extra):
+def start(workdir, *extra, env=None):
   return subprocess.Popen([sys.executable, os.path.join(ROOT, 'launch.py'), f'--config={CFG}',
                            f'--workdir={workdir}', *ARGS, *extra],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=subprocess_env(), cwd=ROOT)
+                          env=env or subprocess_env(), cwd=ROOT)
 
 
 def wait_for_line(proc, needle, timeout=120):
@@ -42,17 +43,25 @@ def rows(workdir):
 
 
 def test_sigkill_then_restart_is_bitwise_equal(launch, tmp_path):
+  """Also the persistent compilation cache: the killed run compiles the step and
+  writes it to an empty cache; the restart reads it from there, bitwise the same."""
+  from gan_jax.metrics import digits_classifier
   straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')
   code, _, err = launch(f'--config={CFG}', f'--workdir={straight}', *ARGS)
   assert code == 0, err
-  proc = start(killed)
+  env = dict(subprocess_env(), GAN_JAX_CACHE=str(tmp_path / 'cache'), GAN_JAX_XLA_CACHE='1')
+  os.makedirs(env['GAN_JAX_CACHE'])
+  shutil.copy(digits_classifier.cache_path(), env['GAN_JAX_CACHE'])  # trained by `straight`
+  proc = start(killed, env=env)
+  assert '(compiled; cached for the next run)' in wait_for_line(proc, 'first step:')
   wait_for_line(proc, 'step 15/30')  # mid-run, a checkpoint write possibly in flight
   proc.send_signal(signal.SIGKILL)
   proc.wait()
-  proc = start(killed)
+  proc = start(killed, env=env)
   out, err = proc.communicate(timeout=300)
   assert proc.returncode == 0, err
   assert 'resuming from step' in out
+  assert '(read from the XLA cache)' in out.split('first step:')[1].splitlines()[0]
   a, step_a = load_state(CFG, straight, *ARGS)
   b, step_b = load_state(CFG, killed, *ARGS)
   assert step_a == step_b == 30

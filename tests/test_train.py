@@ -51,6 +51,8 @@ def test_smoke_digits_end_to_end(name, launch, tmp_path):
   assert lines[1].startswith('  data: embedded:digits (train), 64 examples of 16x16x1, 10 classes')
   assert lines[2].startswith('  parameters: generator ') and 'discriminator' in lines[2]
   assert lines[3].startswith('  devices: 4 x cpu, global batch 8 (2 per device), 4 steps')
+  assert lines[5].startswith('  first step: ') and lines[5].endswith(')')  # the compile's time
+  assert 'img/s from 2 host threads, the steps consume' in lines[7]  # at the first log line
   assert lines[-1].startswith('  samples: ') and 'curves.png' in lines[-1]
   rows = [json.loads(line) for line in open(os.path.join(wd, 'metrics.jsonl'))]
   assert [r['step'] for r in rows] == [2, 4]
@@ -123,6 +125,27 @@ def test_summary_prints_exact_counts(launch):
   assert 'generator total: 3,576,704 parameters' in out
   assert 'discriminator total: 2,765,568 parameters' in out
   assert '"image_size": 64' in out
+  # The compiled step's memory per device: 4 devices, batch 128 -> 32 each.
+  assert '== train step memory per device (cpu, batch 32 per device;' in out
+  assert 'peak about ' in out and '16 GB yes' in out
+
+
+def test_train_step_memory_arguments_are_the_state_and_the_batch_share():
+  import jax
+  from gan_jax import inference, parallel
+  from gan_jax.experiment import Experiment
+  import dcgan_mnist
+  config = dcgan_mnist.get_config('digits,smoke')
+  exp = Experiment(config, None, need_source=False)
+  state = jax.device_put(exp.method.init(jax.random.PRNGKey(0)), parallel.replicated(exp.mesh))
+  m = inference.train_step_memory(exp.method, exp.mesh, state)
+  # By hand: every state array (replicated: whole on each device) + a quarter of the
+  # images (float32; the labels an unconditional GAN does not read are pruned by jit).
+  state_bytes = sum(x.nbytes if hasattr(x, 'nbytes') else jax.random.key_data(x).nbytes
+                    for x in jax.tree.leaves(state))
+  assert m['arguments'] == state_bytes + 8 * 16 * 16 * 1 * 4 // 4
+  assert m['aliased'] == state_bytes  # the donated state is reused for the new one
+  assert m['peak'] == m['arguments'] + m['outputs'] - m['aliased'] + m['temporaries']
 
 
 def test_resume_is_bitwise_exact(launch, tmp_path):

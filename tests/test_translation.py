@@ -37,7 +37,7 @@ def total(out: str, name: str) -> int:
 # -- networks ------------------------------------------------------------------------
 
 def test_cyclegan_summary_counts_equal_the_official_networks(launch):
-  code, out, err = launch(f'--config={CYCLEGAN}', '--mode=summary')
+  code, out, err = launch(f'--config={CYCLEGAN}', '--mode=summary', '--nosummary_memory')
   assert code == 0, err
   # Official ResnetGenerator(3, 3, 64, instance norm, 9 blocks) and the basic PatchGAN.
   assert total(out, 'generator_a2b') == total(out, 'generator_b2a') == 11_378_179
@@ -45,7 +45,7 @@ def test_cyclegan_summary_counts_equal_the_official_networks(launch):
 
 
 def test_pix2pix_summary_counts_equal_the_official_networks(launch):
-  code, out, err = launch(f'--config={PIX2PIX}', '--mode=summary')
+  code, out, err = launch(f'--config={PIX2PIX}', '--mode=summary', '--nosummary_memory')
   assert code == 0, err
   assert total(out, 'generator') == 54_413_955       # unet_256, batch norm
   assert total(out, 'discriminator') == 2_768_705    # PatchGAN on 6 channels, batch norm

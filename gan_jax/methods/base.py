@@ -6,6 +6,7 @@ import abc
 from typing import ClassVar, Dict, List, Sequence, Tuple
 
 import jax
+import jax.numpy as jnp
 
 from gan_jax.data import sources
 from gan_jax.data.pipeline import BatchSchedule
@@ -24,6 +25,8 @@ class Method(abc.ABC):
   reads: ClassVar[Tuple[str, ...]] = ()
   # Real batches the loop feeds each step (n_critic; WGAN's boosted steps).
   batch_schedule: BatchSchedule = BatchSchedule(1)
+  # What a batch holds: images (B, H, W, C) float32, labels (B,) int32.
+  batch_keys: ClassVar[Tuple[str, ...]] = ('image', 'label')
 
   def __init__(self, config, info, assets=None):
     self.config, self.info, self.assets = config, info, assets
@@ -51,6 +54,13 @@ class Method(abc.ABC):
   def train_step(self, state, batch):
     """Pure: (state, batch) -> (state, metrics). Keys are fold_in(rng, step)."""
     return self.run_step(self.phases(), state, batch)
+
+  def train_batch_shapes(self) -> Dict[str, jax.ShapeDtypeStruct]:
+    """The global batch of a regular train step, as shapes (for compiling ahead)."""
+    n = self.config.train.batch_size * self.batch_schedule.per_step
+    image = jax.ShapeDtypeStruct((n,) + tuple(self.info.image_shape), jnp.float32)
+    label = jax.ShapeDtypeStruct((n,), jnp.int32)
+    return {k: image if k.startswith('image') else label for k in self.batch_keys}
 
   @staticmethod
   def run_step(phases: Sequence[Phase], state, batch):

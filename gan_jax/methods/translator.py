@@ -15,6 +15,7 @@ from gan_jax.models.registry import DISCRIMINATORS, GENERATORS
 
 
 class Translator(TranslatesImages):
+  batch_keys = ('image', 'label', 'image_b', 'label_b')  # domains A and B
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
