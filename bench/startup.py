@@ -26,7 +26,8 @@ def first_step(config: str, workdir: str, cache: str, xla_cache: bool):
   env = dict(os.environ, GAN_JAX_CACHE=cache, GAN_JAX_XLA_CACHE='1' if xla_cache else '0',
              PYTHONUNBUFFERED='1')
   cmd = [sys.executable, os.path.join(ROOT, 'launch.py'), f'--config={config}',
-         f'--workdir={workdir}', '--config.train.num_steps=2', '--config.eval.every=0',
+         f'--workdir={workdir}', '--config.train.num_steps=2', '--config.train.num_epochs=0',
+         '--config.eval.every=0',
          '--config.train.sample_every=0', '--config.train.checkpoint_every=0']
   start = time.perf_counter()
   proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -47,7 +48,8 @@ def main():
   p.add_argument('configs', nargs='*', default=['experiments/dcgan_mnist.py:digits',
                                                 'experiments/cyclegan.py:digits'])
   args = p.parse_args()
-  print('| config | run | command to first step | first step (compile included) | XLA cache |')
+  print('| config | run | command to first step | first step (compile included) | XLA cache |',
+        flush=True)
   print('|---|---|---|---|---|')
   for config in args.configs:
     with tempfile.TemporaryDirectory() as tmp:

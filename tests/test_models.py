@@ -73,7 +73,7 @@ def test_mlp_counts_by_hand():
   assert x.shape == (2, 28, 28, 1) and float(jnp.abs(x).max()) <= 1.0
 
 
-def test_subpixel_conv_transpose_equals_flax_conv_transpose():
+def test_four_phase_conv_transpose_equals_flax_conv_transpose():
   import flax.linen as nn  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from gan_jax.models.layers import ConvTranspose4x4s2  # pylint: disable=g-import-not-at-top

@@ -7,7 +7,7 @@ weights_init; the std is model.init_std). Any square resolution 4 * 2^k
 (k >= 1) works: G projects z to 4x4 and doubles k times; D halves down to
 4x4 and ends in a 4x4 valid conv. With BatchNorm no layer carries a bias, as
 in the reference PyTorch code (64x64 RGB: G 3,576,704 and D 2,765,568
-parameters). G's 4x4 stride-2 transposed convs run in their exact sub-pixel
+parameters). G's 4x4 stride-2 transposed convs run in their exact four-phase
 form (models/layers.py).
 
 Class-conditional (model.conditional): a one-hot label is concatenated to z,

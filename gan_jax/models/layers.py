@@ -1,4 +1,4 @@
-"""Layers the model files share: initialisers, the sub-pixel transposed
+"""Layers the model files share: initialisers, the four-phase transposed
 convolution, spectral norm, PyTorch-default BatchNorm, translation norms."""
 
 import flax.linen as nn
@@ -14,21 +14,23 @@ def normal_init(std: float):
   return nn.initializers.normal(std) if std > 0 else nn.initializers.lecun_normal()
 
 
-# For a 4-tap, stride-2 transposed conv with 'SAME' padding, output 2i + a takes
-# taps (K[0] x[i-1] + K[2] x[i]) for a = 0 and (K[1] x[i] + K[3] x[i+1]) for a = 1.
-# As a 3-tap correlation over x[i-1], x[i], x[i+1], phase a uses taps _PHASE_TAPS[a]
-# (4 = a zero tap).
-_PHASE_TAPS = np.array([[0, 2, 4], [4, 1, 3]])
+# For a 4-tap, stride-2 transposed conv with 'SAME' padding (Flax's: the kernel
+# is not flipped), output 2i + a takes K[0] x[i-1] + K[2] x[i] for a = 0 and
+# K[1] x[i] + K[3] x[i+1] for a = 1: phase a reads taps _PHASE_TAPS[a] over the
+# input padded by 1 before it (a = 0) or after it (a = 1).
+_PHASE_TAPS = np.array([[0, 2], [1, 3]])
 
 
 class ConvTranspose4x4s2(nn.Module):
   """Exactly nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding='SAME').
 
   Same parameter ('kernel' (4, 4, in, out), optional 'bias') and the same
-  output, computed as one stride-1 3x3 conv to 4 x features channels followed by
-  a depth-to-space shuffle (the sub-pixel form). XLA's CPU backend computes the
-  weight gradient of a strided transposed conv slowly; this form runs as plain
-  convolutions (bench/train_step_speed.py measures the difference).
+  output, computed in its four-phase form: each output phase (a, b) (rows 2i + a,
+  columns 2j + b) is a stride-1 2x2 convolution of the input with the 2x2 taps
+  of K that reach it, and the four are interleaved. No multiplication by a zero
+  tap (the 3x3 sub-pixel form does 9/4 of the work); XLA's CPU backend runs
+  these plain convolutions, and their gradients, much faster than the strided
+  transposed conv (bench/train_step_speed.py measures all three forms).
   """
   features: int
   use_bias: bool = True
@@ -36,18 +38,20 @@ class ConvTranspose4x4s2(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    cin = x.shape[-1]
-    kernel = self.param('kernel', self.kernel_init, (4, 4, cin, self.features))
-    padded = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))  # tap 4 is zero
-    # w3[dy, dx, ci, a, b, co] = padded[_PHASE_TAPS[a, dy], _PHASE_TAPS[b, dx], ci, co]
-    rows = padded[_PHASE_TAPS.T]                     # (3, 2, 5, ci, co): [dy, a, kx, ...]
-    w3 = rows[:, :, _PHASE_TAPS.T]                   # (3, 2, 3, 2, ci, co): [dy, a, dx, b, ...]
-    w3 = w3.transpose(0, 2, 4, 1, 3, 5).reshape(3, 3, cin, 4 * self.features)
-    y = jax.lax.conv_general_dilated(x, w3.astype(x.dtype), (1, 1), ((1, 1), (1, 1)),
-                                     dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
-    b, h, w, _ = y.shape
-    y = y.reshape(b, h, w, 2, 2, self.features).transpose(0, 1, 3, 2, 4, 5)
-    y = y.reshape(b, 2 * h, 2 * w, self.features)
+    kernel = self.param('kernel', self.kernel_init, (4, 4, x.shape[-1], self.features))
+    kernel = kernel.astype(x.dtype)
+    rows = []
+    for a in (0, 1):
+      cols = []
+      for b in (0, 1):
+        k = kernel[_PHASE_TAPS[a]][:, _PHASE_TAPS[b]]  # (2, 2, in, out)
+        pad = ((1, 0) if a == 0 else (0, 1), (1, 0) if b == 0 else (0, 1))
+        cols.append(jax.lax.conv_general_dilated(x, k, (1, 1), pad,
+                                                 dimension_numbers=('NHWC', 'HWIO', 'NHWC')))
+      rows.append(jnp.stack(cols, axis=3))           # (B, h, w, 2 [b], C)
+    y = jnp.stack(rows, axis=2)                      # (B, h, 2 [a], w, 2 [b], C)
+    b, h, _, w, _, c = y.shape
+    y = y.reshape(b, 2 * h, 2 * w, c)
     if self.use_bias:
       y = y + self.param('bias', nn.initializers.zeros, (self.features,))
     return y
