@@ -87,3 +87,20 @@ def test_four_phase_conv_transpose_equals_flax_conv_transpose():
   loss = lambda m: jax.grad(lambda p, x: jnp.sum(jnp.sin(m.apply(p, x))), argnums=(0, 1))
   for a, b in zip(jax.tree.leaves(loss(ours)(params, x)), jax.tree.leaves(loss(ref)(params, x))):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('k,pad', [(3, (1, 2)), (4, (2, 2))])
+def test_phase_conv_transpose_equals_flax_conv_transpose(k, pad):
+  # CycleGAN's ResNet (k 3, PyTorch output_padding 1) and pix2pix's U-Net (k 4).
+  import flax.linen as nn  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from gan_jax.models.layers import ConvTransposeS2  # pylint: disable=g-import-not-at-top
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 6, 3))
+  ref = nn.ConvTranspose(4, (k, k), (2, 2), padding=(pad, pad))
+  ours = ConvTransposeS2(4, k, pad[0])
+  params = jax.tree.map(lambda p: p + 0.1, ref.init(jax.random.PRNGKey(1), x))
+  assert ours.apply(params, x).shape == ref.apply(params, x).shape == (2, 10, 12, 4)
+  np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), rtol=1e-5, atol=1e-5)
+  loss = lambda m: jax.grad(lambda p, x: jnp.sum(jnp.sin(m.apply(p, x))), argnums=(0, 1))
+  for a, b in zip(jax.tree.leaves(loss(ours)(params, x)), jax.tree.leaves(loss(ref)(params, x))):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -14,40 +14,43 @@ def normal_init(std: float):
   return nn.initializers.normal(std) if std > 0 else nn.initializers.lecun_normal()
 
 
-# For a 4-tap, stride-2 transposed conv with 'SAME' padding (Flax's: the kernel
-# is not flipped), output 2i + a takes K[0] x[i-1] + K[2] x[i] for a = 0 and
-# K[1] x[i] + K[3] x[i+1] for a = 1: phase a reads taps _PHASE_TAPS[a] over the
-# input padded by 1 before it (a = 0) or after it (a = 1).
-_PHASE_TAPS = np.array([[0, 2], [1, 3]])
+class ConvTransposeS2(nn.Module):
+  """Exactly nn.ConvTranspose(features, (k, k), strides=(2, 2), padding=((p, q),
+  (p, q))) where that output is twice the input (p + q = k: DCGAN's 'SAME' and
+  pix2pix's U-Net are k = 4, p = 2; CycleGAN's ResNet k = 3, p = 1 as PyTorch's
+  output_padding=1), in its four-phase form.
 
-
-class ConvTranspose4x4s2(nn.Module):
-  """Exactly nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding='SAME').
-
-  Same parameter ('kernel' (4, 4, in, out), optional 'bias') and the same
-  output, computed in its four-phase form: each output phase (a, b) (rows 2i + a,
-  columns 2j + b) is a stride-1 2x2 convolution of the input with the 2x2 taps
-  of K that reach it, and the four are interleaved. No multiplication by a zero
-  tap (the 3x3 sub-pixel form does 9/4 of the work); XLA's CPU backend runs
-  these plain convolutions, and their gradients, much faster than the strided
-  transposed conv (bench/train_step_speed.py measures all three forms).
+  Output row 2m + a of the stride-2 transposed conv only meets the kernel taps
+  t with t = p - a (mod 2), at input rows m + (a + t - p) / 2: each output
+  phase (a, b) is a stride-1 convolution of the input with those taps, and the
+  four are interleaved. Same parameters ('kernel' (k, k, in, out), optional
+  'bias') and outputs; no multiplication by the zeros that the dilated input
+  holds. XLA's CPU backend runs these plain convolutions and their gradients
+  many times faster than its strided transposed conv (bench/train_step_speed.py,
+  bench/compare_torch.py).
   """
   features: int
+  kernel_size: int = 4
+  pad_before: int = 2
   use_bias: bool = True
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x):
-    kernel = self.param('kernel', self.kernel_init, (4, 4, x.shape[-1], self.features))
+    k, p = self.kernel_size, self.pad_before
+    kernel = self.param('kernel', self.kernel_init, (k, k, x.shape[-1], self.features))
     kernel = kernel.astype(x.dtype)
-    rows = []
+    phases = []  # per phase a: its taps and the input offsets they read (consecutive)
     for a in (0, 1):
+      taps = [t for t in range(k) if (t - p + a) % 2 == 0]
+      phases.append((np.array(taps), (a + taps[0] - p) // 2, (a + taps[-1] - p) // 2))
+    rows = []
+    for taps_a, lo_a, hi_a in phases:
       cols = []
-      for b in (0, 1):
-        k = kernel[_PHASE_TAPS[a]][:, _PHASE_TAPS[b]]  # (2, 2, in, out)
-        pad = ((1, 0) if a == 0 else (0, 1), (1, 0) if b == 0 else (0, 1))
-        cols.append(jax.lax.conv_general_dilated(x, k, (1, 1), pad,
-                                                 dimension_numbers=('NHWC', 'HWIO', 'NHWC')))
+      for taps_b, lo_b, hi_b in phases:
+        cols.append(jax.lax.conv_general_dilated(
+            x, kernel[taps_a][:, taps_b], (1, 1), ((-lo_a, hi_a), (-lo_b, hi_b)),
+            dimension_numbers=('NHWC', 'HWIO', 'NHWC')))
       rows.append(jnp.stack(cols, axis=3))           # (B, h, w, 2 [b], C)
     y = jnp.stack(rows, axis=2)                      # (B, h, 2 [a], w, 2 [b], C)
     b, h, _, w, _, c = y.shape
@@ -55,6 +58,12 @@ class ConvTranspose4x4s2(nn.Module):
     if self.use_bias:
       y = y + self.param('bias', nn.initializers.zeros, (self.features,))
     return y
+
+
+def ConvTranspose4x4s2(features, use_bias=True, kernel_init=nn.initializers.lecun_normal(),
+                       name=None):  # pylint: disable=invalid-name
+  """Exactly nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding='SAME')."""
+  return ConvTransposeS2(features, 4, 2, use_bias, kernel_init, name=name)
 
 
 def _l2_normalize(x, eps: float = 1e-12):

@@ -11,7 +11,7 @@ and `model.g_width` (ngf, default 64) shrink it for small images.
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gan_jax.models.layers import norm_layer, normal_init, reflect_pad
+from gan_jax.models.layers import ConvTransposeS2, norm_layer, normal_init, reflect_pad
 
 
 class ResnetBlock(nn.Module):
@@ -58,11 +58,12 @@ class ResnetGenerator(nn.Module):
       h = nn.relu(norm_layer(self.norm, train, scale_std=self.init_std)(h))
     for _ in range(self.blocks):
       h = ResnetBlock(feats, self.norm, self.dropout, self.init_std)(h, train)
-    for _ in range(self.downsamplings):
+    for i in range(self.downsamplings):
       feats //= 2
-      # PyTorch ConvTranspose2d(k=3, stride=2, padding=1, output_padding=1): exactly 2x.
-      h = nn.ConvTranspose(feats, (3, 3), (2, 2), padding=((1, 2), (1, 2)), use_bias=bias,
-                           kernel_init=init)(h)
+      # PyTorch ConvTranspose2d(k=3, stride=2, padding=1, output_padding=1): exactly 2x,
+      # nn.ConvTranspose(feats, (3, 3), (2, 2), padding=((1, 2), (1, 2))) in phases.
+      h = ConvTransposeS2(feats, 3, 1, use_bias=bias, kernel_init=init,
+                          name=f'ConvTranspose_{i}')(h)
       h = nn.relu(norm_layer(self.norm, train, scale_std=self.init_std)(h))
     h = nn.Conv(self.out_channels, (7, 7), padding='VALID', kernel_init=init)(reflect_pad(h, 3))
     return jnp.tanh(h)

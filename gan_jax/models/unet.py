@@ -13,7 +13,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.errors import UserError
-from gan_jax.models.layers import norm_layer, normal_init
+from gan_jax.models.layers import ConvTransposeS2, norm_layer, normal_init
 
 
 class UnetBlock(nn.Module):
@@ -41,10 +41,11 @@ class UnetBlock(nn.Module):
     if self.submodule is not None:
       h = self.submodule(h, train)
     h = nn.relu(h)
-    # PyTorch ConvTranspose2d(k=4, stride=2, padding=1): exactly 2x.
+    # PyTorch ConvTranspose2d(k=4, stride=2, padding=1): exactly 2x,
+    # nn.ConvTranspose(out_feats, (4, 4), (2, 2), padding=((2, 2), (2, 2))) in phases.
     out_feats = self.out_channels if self.outermost else self.outer
-    h = nn.ConvTranspose(out_feats, (4, 4), (2, 2), padding=((2, 2), (2, 2)),
-                         use_bias=bias or self.outermost, kernel_init=init)(h)
+    h = ConvTransposeS2(out_feats, 4, 2, use_bias=bias or self.outermost, kernel_init=init,
+                        name='ConvTranspose_0')(h)
     if self.outermost:
       return jnp.tanh(h)
     h = norm_layer(self.norm, train, scale_std=self.init_std)(h)
