@@ -6,8 +6,9 @@ The compilation cache is jax's persistent one: a program compiled once (a
 train step, a sampler, the Inception pass) is written to disk, and a resumed
 run, a second sweep point or `--mode=eval` of the same config loads it instead
 of compiling again; at most 4 GiB, least recently used entries deleted first.
-GAN_JAX_XLA_CACHE=0 turns it off (the tests do, but where they test it). `watch()` tells whether
-a piece of work compiled or read the cache, for the run's first lines.
+GAN_JAX_XLA_CACHE=0 turns it off (the tests do, except where they test it).
+`watch()` tells whether a piece of work compiled or read the cache, for the
+run's first lines.
 """
 
 import contextlib

@@ -129,8 +129,8 @@ def memory_text(memory: Dict[str, int], per_device_batch: int, platform: str) ->
   return (f'== train step memory per device ({platform}, batch {per_device_batch} per device; '
           f"XLA's analysis of the compiled step) ==\n"
           f'  arguments {mib(memory["arguments"])} (state + batch), outputs '
-          f'{mib(memory["outputs"])}, of which reuse the donated state '
-          f'{mib(memory["aliased"])}, temporaries {mib(memory["temporaries"])}\n'
+          f'{mib(memory["outputs"])} ({mib(memory["aliased"])} of them in the donated state\'s '
+          f'buffers), temporaries {mib(memory["temporaries"])}\n'
           f'  peak about {mib(memory["peak"])}; fits (under 90 %): {fits}')
 
 
