@@ -25,9 +25,9 @@ from gan_jax.metrics import inception as inc  # noqa: E402
 from timing import best_rate  # noqa: E402  (bench/timing.py)
 
 
-def measure(batch: int, size: int, repeats: int):
+def measure(batch: int, size: int, repeats: int, device: str = 'cpu'):
   """(ours, pytorch-fid's) images/s on the same seeded weights and images; theirs
-  is None without pytorch-fid."""
+  is None without pytorch-fid. PyTorch runs on `device` (cpu or cuda)."""
   from test_inception import random_state_dict_numpy  # pylint: disable=g-import-not-at-top
   sd = random_state_dict_numpy(0)
   variables = jax.device_put(inc.torch_state_dict_to_variables(sd))
@@ -49,12 +49,18 @@ def measure(batch: int, size: int, repeats: int):
     for k in _torch_keys(pfi):
       if k.endswith('num_batches_tracked'):
         full[k] = torch.tensor(0)
-    net = pfi.InceptionV3([3]).eval()
+    net = pfi.InceptionV3([3]).eval().to(device)
   finally:
     pfi.load_state_dict_from_url = original
   xt = torch.from_numpy(np.floor(np.clip(images * 127.5 + 128, 0, 255)) / 255).permute(0, 3, 1, 2)
+  xt = xt.to(device)
+
+  def run():
+    net(xt)
+    if device != 'cpu':
+      torch.cuda.synchronize()
   with torch.no_grad():
-    theirs = best_rate(lambda: net(xt), batch, repeats)
+    theirs = best_rate(run, batch, repeats)
   return ours, theirs
 
 

@@ -104,6 +104,34 @@ def torch_gatys_step(torch, features, content, style, steps, fmt):
   return float(np.min(np.diff(stamps))), first
 
 
+def features_rates(batch, size, repeats, device='cpu'):
+  """VGG16 features to relu5_3 on the same seeded weights and images: (ours in
+  images/s, {PyTorch layout: images/s}), PyTorch on `device` (cpu or cuda)."""
+  import torch  # pylint: disable=g-import-not-at-top
+  import torchvision  # pylint: disable=g-import-not-at-top
+  torch.manual_seed(0)
+  net16 = torchvision.models.vgg16(weights=None).eval()
+  params16 = jax.device_put(vgg.from_torch_state_dict(net16.state_dict()))
+  images = np.random.default_rng(0).uniform(0, 1, (batch, size, size, 3)).astype(np.float32)
+  fn = jax.jit(lambda p, x: vgg.features(p, x, ('relu5_3',))['relu5_3'])
+  x = jnp.asarray(images)
+  ours = best_rate(lambda: fn(params16, x).block_until_ready(), batch, repeats)
+  trunk = net16.features[:30].to(device)  # conv1_1 ... relu5_3
+  normed = (images - np.float32(vgg.IMAGENET_MEAN)) / np.float32(vgg.IMAGENET_STD)
+  theirs = {}
+  for label, fmt in (('NCHW', torch.contiguous_format), ('channels_last', torch.channels_last)):
+    trunk.to(memory_format=fmt)
+    xt = torch.from_numpy(normed).permute(0, 3, 1, 2).to(device).contiguous(memory_format=fmt)
+
+    def run():
+      trunk(xt)  # noqa: B023
+      if device != 'cpu':
+        torch.cuda.synchronize()
+    with torch.no_grad():
+      theirs[label] = best_rate(run, batch, repeats)
+  return ours, theirs
+
+
 def main():
   p = argparse.ArgumentParser()
   p.add_argument('--batch', type=int, default=8)
@@ -120,21 +148,7 @@ def main():
   print(f'device: {jax.devices()[0].device_kind}; jax {jax.__version__}, torch {torch.__version__} '
         f'({torch.get_num_threads()} threads), {os.cpu_count()} CPUs')
 
-  torch.manual_seed(0)
-  net16 = torchvision.models.vgg16(weights=None).eval()
-  params16 = jax.device_put(vgg.from_torch_state_dict(net16.state_dict()))
-  images = np.random.default_rng(0).uniform(0, 1, (a.batch, a.size, a.size, 3)).astype(np.float32)
-  fn = jax.jit(lambda p, x: vgg.features(p, x, ('relu5_3',))['relu5_3'])
-  x = jnp.asarray(images)
-  ours = best_rate(lambda: fn(params16, x).block_until_ready(), a.batch, a.repeats)
-  trunk = net16.features[:30]  # conv1_1 ... relu5_3
-  normed = (images - np.float32(vgg.IMAGENET_MEAN)) / np.float32(vgg.IMAGENET_STD)
-  theirs = {}
-  for label, fmt in LAYOUTS:
-    trunk.to(memory_format=fmt)
-    xt = torch.from_numpy(normed).permute(0, 3, 1, 2).contiguous(memory_format=fmt)
-    with torch.no_grad():
-      theirs[label] = best_rate(lambda: trunk(xt), a.batch, a.repeats)  # noqa: B023
+  ours, theirs = features_rates(a.batch, a.size, a.repeats)
   best = max(theirs.values())
   print(f'VGG16 features to relu5_3, batch {a.batch} at {a.size}x{a.size}: gan_jax (jit) '
         f'{ours:.2f} images/s; torchvision ' +
