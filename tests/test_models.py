@@ -104,3 +104,53 @@ def test_phase_conv_transpose_equals_flax_conv_transpose(k, pad):
   loss = lambda m: jax.grad(lambda p, x: jnp.sum(jnp.sin(m.apply(p, x))), argnums=(0, 1))
   for a, b in zip(jax.tree.leaves(loss(ours)(params, x)), jax.tree.leaves(loss(ref)(params, x))):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('k,pad', [(3, (1, 2)), (4, (2, 2))])
+def test_phase_conv_transpose_as_matmul_equals_flax_conv_transpose(k, pad):
+  # Few positions and many channels: ConvTransposeS2 takes its matrix-product form.
+  import flax.linen as nn  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from gan_jax.models.layers import ConvTransposeS2, weights_dominate  # pylint: disable=g-import-not-at-top
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 2, 3, 5))
+  assert weights_dominate(2 * 2 * 3, 16)
+  ref = nn.ConvTranspose(16, (k, k), (2, 2), padding=(pad, pad))
+  ours = ConvTransposeS2(16, k, pad[0])
+  params = jax.tree.map(lambda p: p + 0.1, ref.init(jax.random.PRNGKey(1), x))
+  assert ours.apply(params, x).shape == ref.apply(params, x).shape == (2, 4, 6, 16)
+  assert 'convolution' not in jax.jit(ours.apply).lower(params, x).as_text()
+  np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), rtol=1e-5, atol=1e-5)
+  loss = lambda m: jax.grad(lambda p, x: jnp.sum(jnp.sin(m.apply(p, x))), argnums=(0, 1))
+  for a, b in zip(jax.tree.leaves(loss(ours)(params, x)), jax.tree.leaves(loss(ref)(params, x))):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('size,features,matmul', [(4, 16, True), (8, 2, False)])
+def test_strided_conv_equals_flax_conv_in_both_forms(size, features, matmul):
+  import flax.linen as nn  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from gan_jax.models.layers import strided_conv  # pylint: disable=g-import-not-at-top
+
+  class Ours(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return strided_conv(x, features, 4, 2, 1, name='Conv_0')
+
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
+  ref = nn.Conv(features, (4, 4), (2, 2), padding=((1, 1), (1, 1)), name='Conv_0')
+  params = {'params': {'Conv_0': jax.tree.map(
+      lambda p: p + 0.1, ref.init(jax.random.PRNGKey(1), x)['params'])}}
+  ours = Ours()
+  assert jax.tree.map(jnp.shape, ours.init(jax.random.PRNGKey(1), x)) == \
+      jax.tree.map(jnp.shape, params)
+  ref_apply = lambda p, x: ref.apply({'params': p['params']['Conv_0']}, x)
+  out = ours.apply(params, x)
+  assert out.shape == (2, size // 2, size // 2, features)
+  np.testing.assert_allclose(out, ref_apply(params, x), rtol=1e-5, atol=1e-5)
+  # the form taken: the matmul form holds no convolution
+  text = jax.jit(ours.apply).lower(params, x).as_text()
+  assert ('convolution' not in text) == matmul
+  grads = [jax.grad(lambda p, x: jnp.sum(jnp.sin(f(p, x))), argnums=(0, 1))(params, x)
+           for f in (ours.apply, ref_apply)]
+  for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(grads[1])):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -1,10 +1,10 @@
 """Layers the model files share: initialisers, the four-phase transposed
-convolution, spectral norm, PyTorch-default BatchNorm, translation norms."""
+convolution, convolutions as matrix products where weights dominate, spectral
+norm, PyTorch-default BatchNorm, translation norms."""
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from gan_jax.errors import UserError
 
@@ -40,24 +40,114 @@ class ConvTransposeS2(nn.Module):
     k, p = self.kernel_size, self.pad_before
     kernel = self.param('kernel', self.kernel_init, (k, k, x.shape[-1], self.features))
     kernel = kernel.astype(x.dtype)
-    phases = []  # per phase a: its taps and the input offsets they read (consecutive)
+    phases = []  # per phase a: its taps (a step-2 range) and the input offsets they read
     for a in (0, 1):
-      taps = [t for t in range(k) if (t - p + a) % 2 == 0]
-      phases.append((np.array(taps), (a + taps[0] - p) // 2, (a + taps[-1] - p) // 2))
-    rows = []
-    for taps_a, lo_a, hi_a in phases:
-      cols = []
-      for taps_b, lo_b, hi_b in phases:
-        cols.append(jax.lax.conv_general_dilated(
-            x, kernel[taps_a][:, taps_b], (1, 1), ((-lo_a, hi_a), (-lo_b, hi_b)),
-            dimension_numbers=('NHWC', 'HWIO', 'NHWC')))
-      rows.append(jnp.stack(cols, axis=3))           # (B, h, w, 2 [b], C)
-    y = jnp.stack(rows, axis=2)                      # (B, h, 2 [a], w, 2 [b], C)
+      t0 = (p - a) % 2
+      taps = range(t0, k, 2)
+      phases.append((taps, (a + taps[0] - p) // 2, (a + taps[-1] - p) // 2))
+    if weights_dominate(x.shape[0] * x.shape[1] * x.shape[2], self.features):
+      y = _phases_by_matmul(x, kernel, phases)
+    else:
+      rows = []
+      for taps_a, lo_a, hi_a in phases:
+        cols = []
+        for taps_b, lo_b, hi_b in phases:
+          cols.append(jax.lax.conv_general_dilated(
+              x, kernel[taps_a.start::2][:, taps_b.start::2], (1, 1),
+              ((-lo_a, hi_a), (-lo_b, hi_b)), dimension_numbers=('NHWC', 'HWIO', 'NHWC')))
+        rows.append(jnp.stack(cols, axis=3))         # (B, h, w, 2 [b], C)
+      y = jnp.stack(rows, axis=2)                    # (B, h, 2 [a], w, 2 [b], C)
     b, h, _, w, _, c = y.shape
     y = y.reshape(b, 2 * h, 2 * w, c)
     if self.use_bias:
       y = y + self.param('bias', nn.initializers.zeros, (self.features,))
     return y
+
+
+def weights_dominate(positions: int, features: int) -> bool:
+  """Whether a convolution with this many output (or, transposed, input)
+  positions, batch x height x width, should run as a matrix product.
+
+  Where positions <= output channels the kernel outweighs the activations, and
+  XLA's CPU convolutions spend most of their time re-laying out the kernel
+  (a transpose or reversal of every weight, per call, forward and in both
+  gradients: pix2pix's inner U-Net levels, bench/step_profile.py). A product
+  of the activations' patches with the kernel read as a (taps x in, out)
+  matrix, or of the activations with each tap's (in, out) matrix, moves no
+  weight; it is 2-25x faster there, and slower once the activations are the
+  larger side (DCGAN at batch 64), so the other form stays.
+  """
+  return positions <= features
+
+
+def _phases_by_matmul(x, kernel, phases):
+  """The four output phases of ConvTransposeS2 as products of the input with
+  each tap's (in, out) matrix, each tap's product shifted to the input offset
+  it reads and summed per phase: (B, h, 2, w, 2, C) as the conv form."""
+  b, h, w, cin = x.shape
+  k, cout = kernel.shape[0], kernel.shape[-1]
+  flat = jnp.broadcast_to(x.reshape(1, b * h * w, cin), (k * k, b * h * w, cin))
+  z = jax.lax.dot_general(flat, kernel.reshape(k * k, cin, cout), (((2,), (1,)), ((0,), (0,))))
+  z = z.reshape(k, k, b, h, w, cout)
+  m = max(abs(d) for _, lo, hi in phases for d in (lo, hi))
+  z = jnp.pad(z, ((0, 0), (0, 0), (0, 0), (m, m), (m, m), (0, 0)))
+  # output row 2m + a reads input row m + lo + i through the phase's i-th tap
+  rows = []
+  for taps_a, lo_a, _ in phases:
+    cols = []
+    for taps_b, lo_b, _ in phases:
+      acc = None
+      for i, t in enumerate(taps_a):
+        for j, u in enumerate(taps_b):
+          da, db = m + lo_a + i, m + lo_b + j
+          term = z[t, u, :, da:da + h, db:db + w]
+          acc = term if acc is None else acc + term
+      cols.append(acc)
+    rows.append(jnp.stack(cols, axis=3))
+  return jnp.stack(rows, axis=2)
+
+
+class MatmulConv(nn.Module):
+  """nn.Conv(features, (k, k), strides=(s, s), padding=((p, p), (p, p))) as one
+  matrix product of the input's k x k patches with the kernel read as a
+  (k * k * in, out) matrix: the same parameters and outputs (within float
+  rounding), for layers where weights_dominate (see there)."""
+  features: int
+  kernel_size: int = 4
+  stride: int = 2
+  padding: int = 1
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+
+  @nn.compact
+  def __call__(self, x):
+    k, s, p = self.kernel_size, self.stride, self.padding
+    b, h, w, cin = x.shape
+    kernel = self.param('kernel', self.kernel_init, (k, k, cin, self.features))
+    ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    xp = jnp.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    patches = jnp.stack([xp[:, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s]
+                         for i in range(k) for j in range(k)], axis=3)
+    matrix = kernel.astype(x.dtype).reshape(k * k * cin, self.features)
+    y = patches.reshape(b * ho * wo, k * k * cin) @ matrix
+    y = y.reshape(b, ho, wo, self.features)
+    if self.use_bias:
+      y = y + self.param('bias', nn.initializers.zeros, (self.features,))
+    return y
+
+
+def strided_conv(x, features: int, kernel_size: int = 4, stride: int = 2, padding: int = 1,
+                 use_bias: bool = True, kernel_init=nn.initializers.lecun_normal(), name=None):
+  """nn.Conv with symmetric padding, as a matrix product (MatmulConv) where its
+  weights dominate; the same parameter names either way."""
+  h, w = x.shape[1:3]
+  ho = (h + 2 * padding - kernel_size) // stride + 1
+  wo = (w + 2 * padding - kernel_size) // stride + 1
+  if weights_dominate(x.shape[0] * ho * wo, features):
+    return MatmulConv(features, kernel_size, stride, padding, use_bias, kernel_init, name=name)(x)
+  pad = ((padding, padding), (padding, padding))
+  return nn.Conv(features, (kernel_size, kernel_size), (stride, stride), padding=pad,
+                 use_bias=use_bias, kernel_init=kernel_init, name=name)(x)
 
 
 def ConvTranspose4x4s2(features, use_bias=True, kernel_init=nn.initializers.lecun_normal(),

@@ -13,7 +13,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.errors import UserError
-from gan_jax.models.layers import ConvTransposeS2, norm_layer, normal_init
+from gan_jax.models.layers import ConvTransposeS2, norm_layer, normal_init, strided_conv
 
 
 class UnetBlock(nn.Module):
@@ -33,9 +33,8 @@ class UnetBlock(nn.Module):
   def __call__(self, x, train: bool):
     bias = self.norm == 'instance'
     init = normal_init(self.init_std)
-    pad = ((1, 1), (1, 1))
     h = x if self.outermost else nn.leaky_relu(x, 0.2)
-    h = nn.Conv(self.inner, (4, 4), (2, 2), padding=pad, use_bias=bias, kernel_init=init)(h)
+    h = strided_conv(h, self.inner, 4, 2, 1, use_bias=bias, kernel_init=init, name='Conv_0')
     if not (self.outermost or self.innermost):
       h = norm_layer(self.norm, train, scale_std=self.init_std)(h)
     if self.submodule is not None:
