@@ -26,8 +26,10 @@ Families:
              against torchvision's in its faster memory layout.
 
 Prints ms per step (median of --steps after warm-up; Inception and VGG16: best
-of --repeats, as images/s) for both and the ratio torch time / ours (> 1: we
-are faster). PyTorch runs with as many threads as the machine has cores.
+of --repeats, as images/s) for both, the ratio torch time / ours (> 1: we
+are faster), and our rate in real images per second and seconds per thousand
+(kimg, as StyleGAN reports training speed). PyTorch runs with as many threads
+as the machine has cores.
 --device=cuda runs PyTorch on the GPU (jax uses its default backend, so install
 jax[cuda]); --batch_scale multiplies the batches of dcgan32, sngan32, inception
 and vgg16 (GPU-sized batches; the translation models keep the official batch 1).
@@ -164,7 +166,8 @@ def dcgan32(args):
   ours = ours_dcgan_step(32, b, 64)
   theirs = torch_ms(torch_dcgan_step(32, b, 64, ours.counts), args.steps)
   ours = median_ms(ours, args.steps)
-  return f'DCGAN-32 train step, batch {b}', f'{ours:.1f} ms', f'{theirs:.1f} ms', theirs / ours
+  return f'DCGAN-32 train step, batch {b}', f'{ours:.1f} ms', f'{theirs:.1f} ms', theirs / ours, \
+      1000 * b / ours
 
 
 def inception(args):
@@ -172,8 +175,8 @@ def inception(args):
   ours, theirs = inception_speed.measure(b, 32, args.repeats, DEVICE)
   what = f'FID Inception 32 -> 299, batch {b}'
   if theirs is None:
-    return what, f'{ours:.1f} img/s', 'not installed', float('nan')
-  return what, f'{ours:.1f} img/s', f'{theirs:.1f} img/s', ours / theirs
+    return what, f'{ours:.1f} img/s', 'not installed', float('nan'), ours
+  return what, f'{ours:.1f} img/s', f'{theirs:.1f} img/s', ours / theirs, ours
 
 
 def vgg16(args):
@@ -181,7 +184,7 @@ def vgg16(args):
   ours, theirs = vgg_speed.features_rates(b, 224, args.repeats, DEVICE)
   label, best = max(theirs.items(), key=lambda kv: kv[1])
   return (f'VGG16 features to relu5_3, batch {b} at 224', f'{ours:.2f} img/s',
-          f'{best:.2f} img/s ({label})', ours / best)
+          f'{best:.2f} img/s ({label})', ours / best, ours)
 
 
 def torch_patchgan(nn, cin, norm, bias):
@@ -259,7 +262,7 @@ def cyclegan(size: int):
     ours = median_ms(OursStep(c, size), steps, warmup=2)
     theirs = torch_ms(torch_cyclegan_step(size), steps, warmup=2)
     return f'CycleGAN-{size} train step, batch 1', f'{ours:.0f} ms', f'{theirs:.0f} ms', \
-        theirs / ours
+        theirs / ours, 1000 / ours
   return family
 
 
@@ -327,7 +330,7 @@ def pix2pix(args):
   theirs = torch_ms(torch_pix2pix_step(ours.counts), steps, warmup=2)
   ours = median_ms(ours, steps, warmup=2)
   return 'pix2pix unet_256 train step, batch 1', f'{ours:.0f} ms', f'{theirs:.0f} ms', \
-      theirs / ours
+      theirs / ours, 1000 / ours
 
 
 def torch_sngan_step(batch: int, n_dis: int, counts):
@@ -414,7 +417,7 @@ def sngan32(args):
   theirs = torch_ms(torch_sngan_step(b, c.train.n_critic, ours.counts), args.steps)
   ours = median_ms(ours, args.steps)
   return f'SNGAN-32 train step (5 D + 1 G updates), batch {b}', f'{ours:.0f} ms', \
-      f'{theirs:.0f} ms', theirs / ours
+      f'{theirs:.0f} ms', theirs / ours, 1000 * 5 * b / ours
 
 
 FAMILIES = {'dcgan32': dcgan32, 'inception': inception, 'cyclegan128': cyclegan(128),
@@ -445,11 +448,13 @@ def main():
         f'{getattr(dev, "device_kind", "")}; torch {torch.__version__}, '
         f'{torch.get_num_threads()} threads' +
         (f', on {torch.cuda.get_device_name()}' if DEVICE == 'cuda' else ''))
-  print('| family | gan_jax | PyTorch | ratio (> 1: gan_jax faster) |')
-  print('|---|---|---|---|')
+  print('| family | gan_jax | PyTorch | ratio (> 1: gan_jax faster) | gan_jax images/s '
+        '| gan_jax s/kimg |')
+  print('|---|---|---|---|---|---|')
   for name in args.families:
-    what, ours, theirs, ratio = FAMILIES[name](args)
-    print(f'| {what} | {ours} | {theirs} | {ratio:.2f} |', flush=True)
+    what, ours, theirs, ratio, rate = FAMILIES[name](args)
+    print(f'| {what} | {ours} | {theirs} | {ratio:.2f} | {rate:.1f} | {1000 / rate:.2f} |',
+          flush=True)
 
 
 if __name__ == '__main__':

@@ -25,6 +25,23 @@ from gan_jax.metrics import inception as inc  # noqa: E402
 from timing import best_rate  # noqa: E402  (bench/timing.py)
 
 
+def pytorch_fid_net(sd):
+  """pytorch-fid's InceptionV3 (pool3 features) holding the numpy state dict sd."""
+  import torch  # pylint: disable=g-import-not-at-top
+  import pytorch_fid.inception as pfi  # pylint: disable=g-import-not-at-top
+  full = {k: torch.from_numpy(v) for k, v in sd.items()}
+  original = pfi.load_state_dict_from_url
+  pfi.load_state_dict_from_url = lambda url, progress=True: full
+  try:
+    from test_inception import _torch_keys  # pylint: disable=g-import-not-at-top
+    for k in _torch_keys(pfi):
+      if k.endswith('num_batches_tracked'):
+        full[k] = torch.tensor(0)
+    return pfi.InceptionV3([3]).eval()
+  finally:
+    pfi.load_state_dict_from_url = original
+
+
 def measure(batch: int, size: int, repeats: int, device: str = 'cpu'):
   """(ours, pytorch-fid's) images/s on the same seeded weights and images; theirs
   is None without pytorch-fid. PyTorch runs on `device` (cpu or cuda)."""
@@ -38,20 +55,10 @@ def measure(batch: int, size: int, repeats: int, device: str = 'cpu'):
   ours = best_rate(lambda: fn(variables, x).block_until_ready(), batch, repeats)
   try:
     import torch  # pylint: disable=g-import-not-at-top
-    import pytorch_fid.inception as pfi  # pylint: disable=g-import-not-at-top
+    import pytorch_fid.inception  # noqa: F401  pylint: disable=g-import-not-at-top,unused-import
   except ImportError:
     return ours, None
-  full = {k: torch.from_numpy(v) for k, v in sd.items()}
-  original = pfi.load_state_dict_from_url
-  pfi.load_state_dict_from_url = lambda url, progress=True: full
-  try:
-    from test_inception import _torch_keys  # pylint: disable=g-import-not-at-top
-    for k in _torch_keys(pfi):
-      if k.endswith('num_batches_tracked'):
-        full[k] = torch.tensor(0)
-    net = pfi.InceptionV3([3]).eval().to(device)
-  finally:
-    pfi.load_state_dict_from_url = original
+  net = pytorch_fid_net(sd).to(device)
   xt = torch.from_numpy(np.floor(np.clip(images * 127.5 + 128, 0, 255)) / 255).permute(0, 3, 1, 2)
   xt = xt.to(device)
 

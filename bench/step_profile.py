@@ -4,6 +4,7 @@ per-operation profile behind bench/compare_torch.py's ratios.
   pip install xprof      # reads jax's profiler traces; not a framework requirement
   python3 bench/step_profile.py dcgan32 [--steps=5] [--top=12]
   python3 bench/step_profile.py pix2pix
+  python3 bench/step_profile.py inception     # the feature pass, no training
 
 Ours: jax.profiler traces `--steps` steps of the jitted step; every XLA
 operation the CPU runtime runs (a fusion, a convolution, a copy) is one event
@@ -154,20 +155,57 @@ def profile_torch(step, steps: int):
   return totals, [(ms, key, kind_of[key]) for key, ms in per_op.most_common()]
 
 
+class OursForward:
+  """A jitted function of fixed arguments, called as OursStep is."""
+
+  def __init__(self, fn, *args):
+    self.fn, self.args = jax.jit(fn), args
+
+  def __call__(self):
+    jax.block_until_ready(self.fn(*self.args))
+
+  def hlo(self) -> str:
+    return self.fn.lower(*self.args).compile().as_text()
+
+
+def inception_pair(batch: int = 32, size: int = 32):
+  """FID Inception's feature pass, ours and pytorch-fid's, as compare_torch's
+  inception family (bench/inception_speed.py) on the same seeded weights."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import torch  # pylint: disable=g-import-not-at-top
+  sys.path.insert(0, os.path.join(ROOT, 'tests'))
+  from gan_jax.metrics import inception as inc  # pylint: disable=g-import-not-at-top
+  from test_inception import random_state_dict_numpy  # pylint: disable=g-import-not-at-top
+  sd = random_state_dict_numpy(0)
+  variables = jax.device_put(inc.torch_state_dict_to_variables(sd))
+  images = np.random.default_rng(0).uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)
+  ours = OursForward(lambda v, x: inc.FIDInception().apply(
+      v, inc.network_input(inc.quantize(x), 'bilinear'))[0], variables, jax.numpy.asarray(images))
+  net = ct.inception_speed.pytorch_fid_net(sd)
+  xt = torch.from_numpy(np.floor(np.clip(images * 127.5 + 128, 0, 255)) / 255).permute(0, 3, 1, 2)
+
+  def theirs():
+    with torch.no_grad():
+      net(xt)
+  return ours, theirs
+
+
 def build(family: str):
   """(our step, the PyTorch step) of a family of bench/compare_torch.py."""
+  if family == 'inception':
+    return inception_pair()
   if family == 'dcgan32':
     ours = ct.ours_dcgan_step(32, 64, 64)
     return ours, ct.torch_dcgan_step(32, 64, 64, ours.counts)
   if family == 'pix2pix':
     ours = ct.OursStep(ct.experiment_config('pix2pix'), 256)
     return ours, ct.torch_pix2pix_step(ours.counts)
-  raise SystemExit(f'unknown family {family!r}; profiled: dcgan32, pix2pix')
+  raise SystemExit(f'unknown family {family!r}; profiled: dcgan32, pix2pix, inception')
 
 
 def main():
   p = argparse.ArgumentParser()
-  p.add_argument('family', nargs='?', default='dcgan32', help='dcgan32 or pix2pix')
+  p.add_argument('family', nargs='?', default='dcgan32', help='dcgan32, pix2pix or inception')
   p.add_argument('--steps', type=int, default=5)
   p.add_argument('--top', type=int, default=12)
   a = p.parse_args()
