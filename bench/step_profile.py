@@ -19,7 +19,9 @@ update is everything under Optimizer.step.
 
 The sums are per step. They are CPU time of the operations, so they can exceed
 the step's wall time where operations overlap, and PyTorch's leave out Python's
-own overhead between them.
+own overhead between them. XLA's own convolutions (gan_jax's CPU default, see
+gan_jax/xla_flags.py) finish asynchronously and are undercounted; the script
+says so, and GAN_JAX_CPU_FLAGS=0 gives the complete (YNNPACK) profile.
 """
 
 import argparse
@@ -227,6 +229,11 @@ def main():
         f'{sum(theirs.values()) / sum(ours.values()):.2f} |')
   print(f'| step, wall (median) | {wall_ours:.1f} | {wall_theirs:.1f} | '
         f'{wall_theirs / wall_ours:.2f} |')
+  if sum(ours.values()) < 0.8 * wall_ours:
+    print(f'\nOnly {sum(ours.values()):.0f} of our {wall_ours:.0f} ms lie in traced operations: '
+          'XLA\'s own (Eigen) convolutions, the default with gan_jax/xla_flags.py, finish on '
+          'the thread pool after their operation returns, so convolutions are undercounted. '
+          'For a complete profile: GAN_JAX_CPU_FLAGS=0 (YNNPACK convolutions, traced whole).')
   for label, top in (('gan_jax', ours_top), ('PyTorch', theirs_top)):
     print(f'\n{label}: the {a.top} slowest operations (ms per step)')
     for ms, name, kind in top[:a.top]:
