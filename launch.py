@@ -54,6 +54,8 @@ def define_flags(fv: flags.FlagValues, argv) -> None:
   flags.DEFINE_string('output', None, 'sample/translate: output folder', **d)
   flags.DEFINE_string('input', None, 'translate: folder of images to translate', **d)
   flags.DEFINE_string('direction', 'a2b', 'translate: a2b or b2a (cyclegan)', **d)
+  flags.DEFINE_string('target', None, 'translate (stargan): the target domain, e.g. '
+                      'Blond_Hair,Young (attributes switched on, or none) or a domain name', **d)
   flags.DEFINE_string('content', None, 'stylize: the content image', **d)
   flags.DEFINE_string('style', None, 'stylize: the style image (default: config.style.image)',
                       **d)

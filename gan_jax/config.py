@@ -40,6 +40,8 @@ def base_config() -> ml_collections.ConfigDict:
       load_size=0,          # translation: load at this size, random-crop to image_size
                             # (CycleGAN: 286 -> 256); 0 = image_size
       direction='a2b',      # paired folders: 'b2a' swaps the sides of each pair
+      attributes='',        # stargan: names of the domain labels, comma-separated (bit i of a
+                            # multi label; tfds celeb_a: these attributes make the label)
   ))
 
   c.model = ml_collections.ConfigDict(dict(
@@ -56,7 +58,9 @@ def base_config() -> ml_collections.ConfigDict:
       # Image-to-image translation networks (resnet_*, unet_*, patchgan):
       norm='batch',         # 'instance' (CycleGAN) or 'batch' (pix2pix)
       downsamplings=2,      # resnet_*: stride-2 stages (CycleGAN: 2)
-      d_layers=3,           # patchgan: 3 = the 70x70 PatchGAN
+      d_layers=3,           # patchgan: 3 = the 70x70 PatchGAN; stargan: D's stride-2 convs
+      g_blocks=6,           # stargan: residual blocks in G
+      label_mode='multi',   # stargan: 'multi' (binary attributes, BCE) or 'single' (softmax)
       dropout=0.0,          # resnet_* blocks / unet_* decoder (pix2pix: 0.5)
       spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
       conditional=False,    # class-conditional G and D (needs a labelled source)
@@ -83,6 +87,7 @@ def base_config() -> ml_collections.ConfigDict:
       cycle_weight=10.0,    # cyclegan: lambda of the cycle L1 (both directions)
       identity_weight=0.5,  # cyclegan: identity L1 weight, times cycle_weight; 0 = off
       l1_weight=100.0,      # pix2pix: lambda of the L1 to the target
+      cls_weight=1.0,       # stargan: lambda of the domain-classification losses
   ))
 
   c.augment = ml_collections.ConfigDict(dict(
@@ -93,7 +98,8 @@ def base_config() -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(dict(
         name='adam', lr=lr, b1=0.5, b2=0.999, eps=1e-8, weight_decay=0.0,
         schedule='constant',  # 'linear': decay to 0 over the run; 'epochs': constant for
-                              # constant_epochs, then linear decay over decay_epochs (CycleGAN)
+                              # constant_epochs, then linear decay over decay_epochs (CycleGAN);
+                              # 'half_linear': constant, then to 0 over the last half (StarGAN)
         constant_epochs=100,
         decay_epochs=100,
         weight_clip=0.0,      # WGAN: clip every weight to [-c, c] after each update; 0 = off
@@ -239,6 +245,7 @@ def apply_options(c: ml_collections.ConfigDict, opts, digits_steps: int) -> None
     apply_smoke(c)
 
 
+SCHEDULES = ('constant', 'linear', 'epochs', 'half_linear')
 _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n_critic',
                   'train.g_steps', 'data.workers',
                   'loss.r1_every', 'model.depth', 'model.packing',
@@ -311,9 +318,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
     o = c.optim[name]
     if o.lr <= 0:
       raise UserError(f'config.optim.{name}.lr={o.lr} must be > 0')
-    if o.schedule not in ('constant', 'linear', 'epochs'):
-      raise UserError(f'config.optim.{name}.schedule={o.schedule!r}; allowed: constant, '
-                      'linear, epochs')
+    if o.schedule not in SCHEDULES:
+      raise UserError(f'config.optim.{name}.schedule={o.schedule!r}; allowed: '
+                      f'{", ".join(SCHEDULES)}')
   # Names are checked against their registries here, before any compute.
   method_cls = METHODS.get(c.method)
   check_fields_read(c)

@@ -168,7 +168,7 @@ def preview_inputs(method, config):
   n = config.train.sample_grid
   if isinstance(method, TranslatesImages):
     ex = method.held_out(config.data, max(1, n // method.preview_per_example))
-    return {'a': jnp.asarray(ex['a']), 'b': jnp.asarray(ex['b'])}
+    return {k: jnp.asarray(v) for k, v in ex.items()}
   rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x6121D)
   cols = int(np.ceil(np.sqrt(n)))  # one class per grid row, as images.make_grid lays them out
   labels = (jnp.arange(n) // cols) % method.info.num_classes if method.conditional else None

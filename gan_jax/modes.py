@@ -76,9 +76,10 @@ def _use_checkpoint(flags, config, mode) -> int:
       out['protocol'] = protocol
     print(json.dumps(out))
   elif mode == 'translate':
+    direction = flags.target if flags.target is not None else flags.direction
     paths = inference.translate_folder(exp.method, state, exp.mesh, flags.input, flags.output,
-                                       flags.direction, config.eval.batch_size)
-    print(f'translated {len(paths)} images {flags.direction} with the step-{restored} '
+                                       direction, config.eval.batch_size)
+    print(f'translated {len(paths)} images {direction} with the step-{restored} '
           f'generator into {flags.output}')
   elif mode == 'sample':
     if not flags.output:

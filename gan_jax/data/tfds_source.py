@@ -93,6 +93,16 @@ class TfdsSource(ImageSource):
       raise UserError(f'tfds dataset {name!r} has no "image" feature; features: {list(features)}')
     if features is not None and 'label' in features and hasattr(features['label'], 'num_classes'):
       self.num_classes = int(features['label'].num_classes)
+    # Named binary attributes (celeb_a's 'attributes') make the label: their bitmask.
+    self.attributes = tuple(a.strip() for a in data_config.attributes.split(',') if a.strip())
+    if self.attributes:
+      known = list(features['attributes']) if features is not None and 'attributes' in features \
+          else []
+      missing = [a for a in self.attributes if a not in known]
+      if missing:
+        raise UserError(f'config.data.attributes names {missing}, which tfds {name!r} does not '
+                        f'have; its attributes: {known or "none"}')
+      self.num_classes = 2 ** len(self.attributes)
 
   def __len__(self):
     return len(self.ds)
@@ -100,7 +110,11 @@ class TfdsSource(ImageSource):
   def get(self, indices):
     records = [self.ds[int(i)] for i in indices]
     images = conform_batch([r['image'] for r in records], self.size, self.channels)
-    labels = np.array([r.get('label', 0) if self.num_classes else 0 for r in records], np.int32)
+    if self.attributes:
+      labels = np.array([sum(int(bool(r['attributes'][a])) << i
+                             for i, a in enumerate(self.attributes)) for r in records], np.int32)
+    else:
+      labels = np.array([r.get('label', 0) if self.num_classes else 0 for r in records], np.int32)
     return {'image': images, 'label': labels}
 
 

@@ -4,6 +4,7 @@ own method registers from its own module (`METHODS.register('name')(Class)`)."""
 from gan_jax.methods.cyclegan import CycleGAN
 from gan_jax.methods.gan import GAN
 from gan_jax.methods.pix2pix import Pix2Pix
+from gan_jax.methods.stargan import StarGAN
 from gan_jax.methods.style_transfer import StyleTransfer
 from gan_jax.registry import Registry
 
@@ -12,4 +13,5 @@ METHODS = Registry('method', {
     'pix2pix': Pix2Pix,
     'cyclegan': CycleGAN,
     'style_transfer': StyleTransfer,
+    'stargan': StarGAN,
 })

@@ -6,6 +6,7 @@ or a style transfer (StylizesImages)."""
 from typing import Callable, NamedTuple
 
 from gan_jax.methods.base import GeneratesFromNoise, StylizesImages, TranslatesImages
+from gan_jax.metrics import digit_domains
 from gan_jax.metrics import perceptual_metrics as pm
 from gan_jax.metrics import sample_metrics as sm
 from gan_jax.metrics import translation
@@ -31,6 +32,7 @@ METRICS = Registry('metric', {
     'pacgan_grid': Metric(sm.pacgan_mode_metric('pacgan_grid'), GeneratesFromNoise),
     'digits_translation': Metric(translation.digits_translation, TranslatesImages),
     'paired_l1_psnr': Metric(translation.paired_l1_psnr, TranslatesImages),
+    'domain_translation': Metric(digit_domains.domain_translation, TranslatesImages),
     'lpips': Metric(pm.lpips_metric, TranslatesImages),
     'style_content': Metric(pm.style_content, StylizesImages),
 })

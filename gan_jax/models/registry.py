@@ -4,7 +4,8 @@ module. Generators map z (B, z_dim) [and labels] to images (B, H, W, C) in
 [-1, 1], or images to images (translation); discriminators map images [and
 labels] to one raw output per image, or per patch (PatchGAN)."""
 
-from gan_jax.models import dcgan, johnson, mlp, patchgan, resnet_translator, sngan, unet
+from gan_jax.models import (dcgan, johnson, mlp, patchgan, resnet_translator, sngan, stargan,
+                            unet)
 from gan_jax.registry import Registry
 
 GENERATORS = Registry('generator', {
@@ -19,6 +20,7 @@ GENERATORS = Registry('generator', {
     'unet_64': unet.unet_generator(6),   # small-image variants (embedded demos)
     'unet_32': unet.unet_generator(5),
     'johnson': johnson.johnson_generator,     # style transfer (Johnson et al. 2016)
+    'stargan': stargan.stargan_generator,     # images + target labels -> images
 })
 
 DISCRIMINATORS = Registry('discriminator', {
@@ -28,4 +30,5 @@ DISCRIMINATORS = Registry('discriminator', {
     'sngan_resnet': sngan.sngan_discriminator,
     'wgan_gp_resnet': sngan.wgan_gp_resnet_discriminator,
     'patchgan': patchgan.patchgan,
+    'stargan': stargan.stargan_discriminator,  # (real/fake map, label logits)
 })

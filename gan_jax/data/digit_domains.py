@@ -1,0 +1,62 @@
+"""`embedded:digit_domains`: the embedded digits rendered in 8 domains, three
+binary attributes that can be told apart without the generator's
+discriminator, for the multi-domain translation demo (StarGAN).
+
+  thick     strokes dilated by a 3x3 maximum
+  inverted  dark ink on a light ground
+  tinted    orange instead of grey (RGB scaled by 1, 0.55, 0.2)
+
+An image's label is the bitmask of its attributes (thick 1, inverted 2, tinted
+4), so 0..7. Each split holds every digit of the digits' split in all 8
+domains ('train': 1,500 x 8; 'test': 297 x 8, held out): digit i in domain d
+is example 8 i + d, so any first examples hold every domain.
+"""
+
+import functools
+
+import numpy as np
+
+from gan_jax.data.base import ArraySource, conform_batch
+from gan_jax.errors import UserError
+
+ATTRIBUTES = ('thick', 'inverted', 'tinted')
+TINT = np.array([1.0, 0.55, 0.2])
+
+
+def render(grey: np.ndarray, domain: int) -> np.ndarray:
+  """grey (N, S, S) uint8, ink high -> (N, S, S, 3) uint8 in the domain's look."""
+  from scipy import ndimage  # pylint: disable=g-import-not-at-top
+  x = grey.astype(np.float64)
+  if domain & 1:
+    x = ndimage.grey_dilation(x, size=(1, 3, 3))
+  if domain & 2:
+    x = 255.0 - x
+  x = np.repeat(x[..., None], 3, axis=-1)
+  if domain & 4:
+    x = x * TINT
+  return np.clip(np.round(x), 0, 255).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=4)
+def _arrays(split: str, size: int):
+  from gan_jax.data.embedded import digits_arrays  # pylint: disable=g-import-not-at-top
+  if split not in ('train', 'test'):
+    raise UserError(f'data.split={split!r} for embedded:digit_domains; allowed: train, test')
+  images, digits = digits_arrays(split)
+  grey = conform_batch(list(images), size, 1)[..., 0]
+  out = np.stack([render(grey, d) for d in range(8)], axis=1)  # (n, 8, S, S, 3)
+  domains = np.tile(np.arange(8, dtype=np.int32), len(grey))
+  return out.reshape((-1,) + out.shape[2:]), domains, np.repeat(digits, 8)
+
+
+def digit_domains(data_config) -> ArraySource:
+  if data_config.channels != 3:
+    raise UserError('embedded:digit_domains is colour (the tinted domain): set data.channels=3 '
+                    f'(got {data_config.channels})')
+  images, domains, _ = _arrays(data_config.split, data_config.image_size)
+  return ArraySource('embedded:digit_domains', images, domains, num_classes=8)
+
+
+def held_out(size: int):
+  """(images uint8 (N, S, S, 3), domains (N,), digits (N,)) of the test split."""
+  return _arrays('test', size)
