@@ -13,10 +13,10 @@ import fingerprints
 
 
 # The experiments' ':digits,smoke' runs are checked where test_train.py runs them,
-# the translation smoke runs where test_translation.py does.
+# the translation smoke runs where test_translation.py (test_stargan.py) does.
 CHECKED_IN_TEST_TRAIN = ('gan_mnist', 'dcgan_mnist', 'dcgan_cifar10', 'cgan_mnist', 'wgan_mnist',
                          'wgan_gp_cifar10', 'sngan_cifar10', 'cgan_pd_cifar10')
-CHECKED_IN_TEST_TRANSLATION = ('cyclegan_digits', 'pix2pix_demo')
+CHECKED_IN_TEST_TRANSLATION = ('cyclegan_digits', 'pix2pix_demo', 'stargan_digits')
 
 
 def check_versions():

@@ -173,8 +173,12 @@ class StarGAN(TranslatesImages):
     c_trg = c_org[jax.random.permutation(key, b)]
     return real, c_org, c_trg
 
+  def _d_keys(self, rng, index):
+    """(permutation key, GP key) of the D update at this run index."""
+    return jax.random.split(jax.random.fold_in(rng, index))
+
   def _d_loss(self, state, inp):
-    k_perm, k_gp = jax.random.split(jax.random.fold_in(inp.rng, inp.index))
+    k_perm, k_gp = self._d_keys(inp.rng, inp.index)
     real, c_org, c_trg = self._batch(inp.batch, inp.repeat, k_perm)
     fake = jax.lax.stop_gradient(self.generate(state.g.params, real, c_trg))
     d = lambda x: self.discriminator.apply({'params': state.d.params}, x)
@@ -189,7 +193,8 @@ class StarGAN(TranslatesImages):
     return loss, (state, metrics, inp.carry)
 
   def _g_loss(self, state, inp):
-    k_perm = jax.random.fold_in(inp.rng, inp.index)
+    # the last D update's batch and targets (the official G step follows that D step)
+    k_perm, _ = self._d_keys(inp.rng, inp.index - 1)
     real, c_org, c_trg = self._batch(inp.batch, self.n_critic - 1, k_perm)
     fake = self.generate(state.g.params, real, c_trg)
     src_fake, cls_fake = self.discriminator.apply({'params': state.d.params}, fake)

@@ -118,6 +118,7 @@ class MatmulConv(nn.Module):
   padding: int = 1
   use_bias: bool = True
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros
 
   @nn.compact
   def __call__(self, x):
@@ -132,22 +133,24 @@ class MatmulConv(nn.Module):
     y = patches.reshape(b * ho * wo, k * k * cin) @ matrix
     y = y.reshape(b, ho, wo, self.features)
     if self.use_bias:
-      y = y + self.param('bias', nn.initializers.zeros, (self.features,))
+      y = y + self.param('bias', self.bias_init, (self.features,))
     return y
 
 
 def strided_conv(x, features: int, kernel_size: int = 4, stride: int = 2, padding: int = 1,
-                 use_bias: bool = True, kernel_init=nn.initializers.lecun_normal(), name=None):
+                 use_bias: bool = True, kernel_init=nn.initializers.lecun_normal(),
+                 bias_init=nn.initializers.zeros, name=None):
   """nn.Conv with symmetric padding, as a matrix product (MatmulConv) where its
   weights dominate; the same parameter names either way."""
   h, w = x.shape[1:3]
   ho = (h + 2 * padding - kernel_size) // stride + 1
   wo = (w + 2 * padding - kernel_size) // stride + 1
   if weights_dominate(x.shape[0] * ho * wo, features):
-    return MatmulConv(features, kernel_size, stride, padding, use_bias, kernel_init, name=name)(x)
+    return MatmulConv(features, kernel_size, stride, padding, use_bias, kernel_init, bias_init,
+                      name=name)(x)
   pad = ((padding, padding), (padding, padding))
   return nn.Conv(features, (kernel_size, kernel_size), (stride, stride), padding=pad,
-                 use_bias=use_bias, kernel_init=kernel_init, name=name)(x)
+                 use_bias=use_bias, kernel_init=kernel_init, bias_init=bias_init, name=name)(x)
 
 
 def ConvTranspose4x4s2(features, use_bias=True, kernel_init=nn.initializers.lecun_normal(),

@@ -12,10 +12,12 @@ D: six 4x4 stride-2 convs (with bias) from 64 channels doubling, LeakyReLU
 patch map, for WGAN-GP) and a conv as large as the map to one logit per
 domain label (the classifier). At 128 px with 5 labels: G 8,430,528 and D
 44,762,048 parameters, the official counts. Weights start as PyTorch's
-defaults (uniform within 1 / sqrt(fan_in)), which the official code keeps.
+defaults (uniform within 1 / sqrt(fan_in), D's biases too), which the
+official code keeps (PyTorch >= 1.2's: InstanceNorm scales start at 1).
 """
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import UserError
@@ -25,6 +27,12 @@ from gan_jax.models.layers import ConvTransposeS2, strided_conv
 # out_channels x k x k (PyTorch reads dimension 1 of its weight), Flax's fan_out.
 _TORCH = nn.initializers.variance_scaling(1.0 / 3.0, 'fan_in', 'uniform')
 _TORCH_T = nn.initializers.variance_scaling(1.0 / 3.0, 'fan_out', 'uniform')
+
+
+def _torch_bias(fan_in: int):
+  """PyTorch's default bias init: U(+-1 / sqrt(fan_in))."""
+  bound = fan_in ** -0.5
+  return lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
 
 
 def _instance_norm():
@@ -85,7 +93,8 @@ class StarGANDiscriminator(nn.Module):
     del train
     h = x
     for i in range(self.layers):
-      h = strided_conv(h, self.width * 2 ** i, 4, 2, 1, kernel_init=_TORCH, name=f'Conv_{i}')
+      h = strided_conv(h, self.width * 2 ** i, 4, 2, 1, kernel_init=_TORCH,
+                       bias_init=_torch_bias(16 * h.shape[-1]), name=f'Conv_{i}')
       h = nn.leaky_relu(h, 0.01)
     src = nn.Conv(1, (3, 3), padding=1, use_bias=False, kernel_init=_TORCH, name='src')(h)
     k = self.image_size // 2 ** self.layers
