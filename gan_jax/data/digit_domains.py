@@ -17,6 +17,7 @@ import functools
 import numpy as np
 
 from gan_jax.data.base import ArraySource, conform_batch
+from gan_jax.data.embedded import EMBEDDED, digits_arrays
 from gan_jax.errors import UserError
 
 ATTRIBUTES = ('thick', 'inverted', 'tinted')
@@ -39,7 +40,6 @@ def render(grey: np.ndarray, domain: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _arrays(split: str, size: int):
-  from gan_jax.data.embedded import digits_arrays  # pylint: disable=g-import-not-at-top
   if split not in ('train', 'test'):
     raise UserError(f'data.split={split!r} for embedded:digit_domains; allowed: train, test')
   images, digits = digits_arrays(split)
@@ -49,6 +49,7 @@ def _arrays(split: str, size: int):
   return out.reshape((-1,) + out.shape[2:]), domains, np.repeat(digits, 8)
 
 
+@EMBEDDED.register('digit_domains')
 def digit_domains(data_config) -> ArraySource:
   if data_config.channels != 3:
     raise UserError('embedded:digit_domains is colour (the tinted domain): set data.channels=3 '

@@ -86,12 +86,6 @@ def stacked_digits(data_config) -> ArraySource:
   return ArraySource('embedded:stacked_digits', stacked, codes, num_classes=1000)
 
 
-@EMBEDDED.register('digit_domains')
-def _digit_domains(data_config) -> ArraySource:
-  from gan_jax.data import digit_domains  # pylint: disable=g-import-not-at-top
-  return digit_domains.digit_domains(data_config)
-
-
 def embedded_source(name, data_config):
   return EMBEDDED.get(name)(data_config)
 

@@ -1,6 +1,7 @@
 """The data source registry: `config.data.source` is '<kind>:<name>' and the kind
 (tfds, folder, embedded) picks the factory that builds it."""
 
+from gan_jax.data import digit_domains  # noqa: F401  (registers embedded:digit_domains)
 from gan_jax.data import embedded, folder, tfds_source
 from gan_jax.data.base import ImageSource, Truncated
 from gan_jax.errors import UserError

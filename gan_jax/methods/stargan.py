@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import optax
 
 from gan_jax import losses
+from gan_jax.data import sources
 from gan_jax.data.pipeline import BatchSchedule
 from gan_jax.errors import UserError
 from gan_jax.methods.base import TranslatesImages
@@ -134,7 +135,6 @@ class StarGAN(TranslatesImages):
 
   @classmethod
   def held_out(cls, data_config, n=None):
-    from gan_jax.data import sources  # pylint: disable=g-import-not-at-top
     held = data_config.copy_and_resolve_references()
     held.split = 'test'
     src = sources.build_source(held)

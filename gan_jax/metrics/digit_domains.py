@@ -23,6 +23,7 @@ import functools
 import numpy as np
 
 from gan_jax.data import digit_domains as dd
+from gan_jax.sampling import translate_arrays
 
 _POOL = 2  # pixels averaged per side before the regressions (16 px -> 8 x 8)
 INVERTED, TINTED = 1, 2  # attribute indices (digit_domains.ATTRIBUTES)
@@ -103,7 +104,6 @@ def target_name(domain: int) -> str:
 
 def domain_translation(images, ctx):
   del images
-  from gan_jax.sampling import translate_arrays  # pylint: disable=g-import-not-at-top
   size = ctx.config.data.image_size
   x_all, domains, digits = dd.held_out(size)
   x_all = x_all.astype(np.float32) / 127.5 - 1
