@@ -64,6 +64,13 @@ def test_targets_parse_and_name_what_is_allowed():
   c.data.attributes = ''
   with pytest.raises(UserError, match='config.data.attributes'):
     sg.StarGAN(c, DataInfo((16, 16, 3), 8))
+  c = _config('digits,smoke')  # single-label domains: one name, no 'none'
+  c.model.label_mode, c.data.attributes = 'single', 'happy,sad,angry'
+  single = sg.StarGAN(c, DataInfo((16, 16, 3), 3))
+  np.testing.assert_array_equal(single.target_vector('sad'), [0, 1, 0])
+  for bad in ('none', 'happy,sad'):
+    with pytest.raises(UserError, match='one domain, from: happy, sad, angry'):
+      single.target_vector(bad)
 
 
 def test_step_trains_every_term_and_the_generator_obeys_its_target():

@@ -115,7 +115,7 @@ class StarGAN(TranslatesImages):
     """'thick,tinted' (multi: the attributes switched on; 'none' for none) or a
     domain name (single) -> its label vector (num_labels,)."""
     names = [n.strip() for n in target.split(',') if n.strip()]
-    unknown = [n for n in names if n not in self.names + ('none',)]
+    unknown = [n for n in names if n not in self.directions]  # 'none' only for multi
     if unknown or not names or (self.mode == 'single' and len(names) != 1):
       allowed = ', '.join(self.directions)
       how = ('attributes to switch on, comma-separated, or none' if self.mode == 'multi'
