@@ -42,16 +42,27 @@ def pytorch_fid_net(sd):
     pfi.load_state_dict_from_url = original
 
 
-def measure(batch: int, size: int, repeats: int, device: str = 'cpu'):
-  """(ours, pytorch-fid's) images/s on the same seeded weights and images; theirs
-  is None without pytorch-fid. PyTorch runs on `device` (cpu or cuda)."""
+def setup(batch: int, size: int):
+  """(seeded state dict, our variables, images in [-1, 1], our feature pass (v, x))."""
   from test_inception import random_state_dict_numpy  # pylint: disable=g-import-not-at-top
   sd = random_state_dict_numpy(0)
   variables = jax.device_put(inc.torch_state_dict_to_variables(sd))
   images = np.random.default_rng(0).uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)
-  fn = jax.jit(lambda v, x: inc.FIDInception().apply(
-      v, inc.network_input(inc.quantize(x), 'bilinear'))[0])
-  x = jnp.asarray(images)
+  fn = lambda v, x: inc.FIDInception().apply(v, inc.network_input(inc.quantize(x), 'bilinear'))[0]
+  return sd, variables, images, fn
+
+
+def torch_input(images):
+  """The same images as pytorch-fid reads them: quantized to 8 bits, in [0, 1], NCHW."""
+  import torch  # pylint: disable=g-import-not-at-top
+  return torch.from_numpy(np.floor(np.clip(images * 127.5 + 128, 0, 255)) / 255).permute(0, 3, 1, 2)
+
+
+def measure(batch: int, size: int, repeats: int, device: str = 'cpu'):
+  """(ours, pytorch-fid's) images/s on the same seeded weights and images; theirs
+  is None without pytorch-fid. PyTorch runs on `device` (cpu or cuda)."""
+  sd, variables, images, fn = setup(batch, size)
+  fn, x = jax.jit(fn), jnp.asarray(images)
   ours = best_rate(lambda: fn(variables, x).block_until_ready(), batch, repeats)
   try:
     import torch  # pylint: disable=g-import-not-at-top
@@ -59,8 +70,7 @@ def measure(batch: int, size: int, repeats: int, device: str = 'cpu'):
   except ImportError:
     return ours, None
   net = pytorch_fid_net(sd).to(device)
-  xt = torch.from_numpy(np.floor(np.clip(images * 127.5 + 128, 0, 255)) / 255).permute(0, 3, 1, 2)
-  xt = xt.to(device)
+  xt = torch_input(images).to(device)
 
   def run():
     net(xt)

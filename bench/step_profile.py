@@ -173,18 +173,12 @@ class OursForward:
 def inception_pair(batch: int = 32, size: int = 32):
   """FID Inception's feature pass, ours and pytorch-fid's, as compare_torch's
   inception family (bench/inception_speed.py) on the same seeded weights."""
-  import numpy as np  # pylint: disable=g-import-not-at-top
   import torch  # pylint: disable=g-import-not-at-top
   sys.path.insert(0, os.path.join(ROOT, 'tests'))
-  from gan_jax.metrics import inception as inc  # pylint: disable=g-import-not-at-top
-  from test_inception import random_state_dict_numpy  # pylint: disable=g-import-not-at-top
-  sd = random_state_dict_numpy(0)
-  variables = jax.device_put(inc.torch_state_dict_to_variables(sd))
-  images = np.random.default_rng(0).uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)
-  ours = OursForward(lambda v, x: inc.FIDInception().apply(
-      v, inc.network_input(inc.quantize(x), 'bilinear'))[0], variables, jax.numpy.asarray(images))
+  sd, variables, images, fn = ct.inception_speed.setup(batch, size)
+  ours = OursForward(fn, variables, jax.numpy.asarray(images))
   net = ct.inception_speed.pytorch_fid_net(sd)
-  xt = torch.from_numpy(np.floor(np.clip(images * 127.5 + 128, 0, 255)) / 255).permute(0, 3, 1, 2)
+  xt = ct.inception_speed.torch_input(images)
 
   def theirs():
     with torch.no_grad():
