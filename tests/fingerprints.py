@@ -104,10 +104,25 @@ def run_fingerprint(args) -> str:
     return state_fingerprint(os.path.join(wd, 'checkpoints'))
 
 
+def cpu_features() -> str:
+  """The vector extensions XLA's CPU convolutions are compiled for. Runs with
+  convolutions round differently on CPUs with other extensions (2026-11-30: 15
+  runs moved on a machine with AVX-512, no code changed; the MLP runs did not)."""
+  import platform  # pylint: disable=g-import-not-at-top
+  flags = set()
+  if os.path.exists('/proc/cpuinfo'):
+    for line in open('/proc/cpuinfo'):
+      if line.startswith('flags'):
+        flags = set(line.split(':', 1)[1].split())
+        break
+  wanted = sorted(f for f in flags if f.startswith(('avx', 'amx', 'fma')))
+  return ' '.join([platform.machine()] + wanted)
+
+
 def versions():
   import jax  # pylint: disable=g-import-not-at-top
   import jaxlib  # pylint: disable=g-import-not-at-top
-  return {'jax': jax.__version__, 'jaxlib': jaxlib.__version__}
+  return {'jax': jax.__version__, 'jaxlib': jaxlib.__version__, 'cpu': cpu_features()}
 
 
 def recorded():
