@@ -75,6 +75,12 @@ def base_config() -> ml_collections.ConfigDict:
                             # False: running averages (Mimicry's eval())
       upsample='bilinear',  # sngan_resnet/wgan_gp_resnet G: 'bilinear' (Mimicry) or 'nearest'
                             # (the Chainer SNGAN code)
+      # BigGAN (models/biggan.py):
+      init='N02',           # weight init: 'N02' (N(0, 0.02), the CIFAR script), 'ortho', 'xavier'
+      shared_dim=0,         # > 0: a shared class embedding of this size feeds G's ccbn layers
+      hierarchical=False,   # z split into chunks: one for G's input, one per block (with shared)
+      attention=(),         # resolutions followed by a self-attention block, e.g. (64,)
+      truncation=0.0,       # sampling only: z from N(0, 1) truncated to [-t, t]; 0 = untruncated
   ))
 
   c.loss = ml_collections.ConfigDict(dict(
@@ -88,6 +94,8 @@ def base_config() -> ml_collections.ConfigDict:
       identity_weight=0.5,  # cyclegan: identity L1 weight, times cycle_weight; 0 = off
       l1_weight=100.0,      # pix2pix: lambda of the L1 to the target
       cls_weight=1.0,       # stargan: lambda of the domain-classification losses
+      g_ortho=0.0,          # BigGAN's orthogonal regularisation of G's weights (1e-4); 0 = off
+      d_ortho=0.0,          # the same for D
   ))
 
   c.augment = ml_collections.ConfigDict(dict(
@@ -109,6 +117,9 @@ def base_config() -> ml_collections.ConfigDict:
 
   c.ema = ml_collections.ConfigDict(dict(
       decay=0.0,            # EMA of G weights; 0 = off. Used for sampling.
+      start=0,              # the EMA copies G's weights until this step (BigGAN's ema_start)
+      batch_stats=False,    # also average G's BatchNorm running statistics and sample with
+                            # them (BigGAN's G_ema averages its buffers too)
   ))
 
   c.train = ml_collections.ConfigDict(dict(
@@ -260,7 +271,9 @@ _NON_NEGATIVE = ('train.pool_size', 'style.content_weight', 'style.style_weight'
                  'optim.d.weight_clip', 'data.max_examples', 'train.checkpoint_every',
                  'train.sample_every',
                  'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std',
-                 'train.critic_boost', 'train.boost_steps', 'train.boost_every')
+                 'train.critic_boost', 'train.boost_steps', 'train.boost_every',
+                 'loss.g_ortho', 'loss.d_ortho', 'ema.start', 'model.truncation',
+                 'model.shared_dim')
 
 
 def find_parent(config, dotted: str, what: str):
@@ -359,7 +372,8 @@ RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every'
                         'train.checkpoint_every',
                         'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
                         'eval.', 'data.prefetch', 'data.workers', 'data.data_dir', 'data.download',
-                        'model.sample_batch_stats')  # how samples are drawn, not what was trained
+                        'model.sample_batch_stats', 'model.truncation')  # how samples are
+                                                # drawn, not what was trained
 
 
 def to_dict(c: ml_collections.ConfigDict) -> Dict:

@@ -106,3 +106,29 @@ PATCH_CRITERIA: Registry[Callable] = Registry('translation criterion (loss.adver
 
 def l1(a, b):
   return jnp.mean(jnp.abs(a - b))
+
+
+def weight_matrices(params, exclude=()):
+  """Every parameter with two or more axes as an (out, fan_in) matrix, as PyTorch
+  holds it (param.view(out, -1)): dense and conv kernels transposed to put the
+  output first, embeddings as they are; those under a module named in `exclude`
+  left out."""
+  mats = []
+  for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+    names = [getattr(k, 'key', str(k)) for k in path]
+    if leaf.ndim < 2 or any(n in exclude for n in names):
+      continue
+    mats.append(leaf if names[-1] == 'embedding' else leaf.reshape(-1, leaf.shape[-1]).T)
+  return mats
+
+
+def orthogonal_penalty(params, exclude=()):
+  """BigGAN's orthogonal regularisation (Brock et al. 2019, sec. 3.1, the form
+  without the diagonal): sum over weight matrices W of ||W W^T (1 - I)||_F^2 / 2.
+  Its gradient 2 (W W^T (1 - I)) W is what BigGAN-PyTorch's utils.ortho adds to
+  each weight's gradient, times the strength."""
+  total = 0.0
+  for w in weight_matrices(params, exclude):
+    gram = w @ w.T
+    total = total + 0.5 * jnp.sum(jnp.square(gram * (1.0 - jnp.eye(w.shape[0], dtype=w.dtype))))
+  return total

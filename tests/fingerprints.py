@@ -56,6 +56,8 @@ RUNS = {
     'cyclegan_digits': [_exp('cyclegan.py:digits,smoke')],
     'pix2pix_demo': [_exp('pix2pix.py:demo,smoke')],
     'stargan_digits': [_exp('stargan.py:digits,smoke')],
+    'biggan_digits': [_exp('biggan_cifar10.py:digits,smoke')],
+    'biggan_imagenet128': [_exp('biggan_imagenet128.py:smoke')],
     'dcgan_ema_diffaugment': [_exp('dcgan_mnist.py:digits,smoke'), '--config.ema.decay=0.9',
                               '--config.augment.policy=color,translation,cutout'],
     'dcgan_r1_every1': [_exp('dcgan_mnist.py:digits,smoke'), '--config.loss.r1_gamma=1.0',

@@ -18,7 +18,9 @@ everything D sees (`augment.policy`), class-conditional networks
 schedule, sampling with batch statistics (`model.sample_batch_stats`), packing
 (PacGAN: `model.packing` samples per D input, concatenated along channels),
 simultaneous D and G steps from the same parameters and noise
-(`train.simultaneous`, PacGAN's and ALI's code).
+(`train.simultaneous`, PacGAN's and ALI's code); BigGAN's orthogonal
+regularisation (`loss.g_ortho`, `loss.d_ortho`), an EMA that copies G until
+`ema.start`, and truncated z when sampling (`model.truncation`).
 """
 
 import flax
@@ -49,7 +51,8 @@ class GAN(GeneratesFromNoise):
            'optim.g.weight_clip', 'optim.d.weight_clip', 'optim.g.clip_before_step',
            'optim.d.clip_before_step', 'train.critic_boost', 'train.boost_steps',
            'train.boost_every', 'model.sample_batch_stats', 'model.packing',
-           'train.simultaneous', 'train.g_steps')
+           'train.simultaneous', 'train.g_steps', 'loss.g_ortho', 'loss.d_ortho', 'ema.start',
+           'ema.batch_stats', 'model.truncation')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
@@ -72,6 +75,9 @@ class GAN(GeneratesFromNoise):
                       f'parameters; it needs train.n_critic=1 (got {tc.n_critic}), '
                       f'train.g_steps=1 (got {tc.g_steps}) and no critic_boost')
     self.g_steps = tc.g_steps
+    if config.ema.start and not config.ema.decay:
+      raise UserError(f'config.ema.start={config.ema.start} without an EMA: set ema.decay > 0 '
+                      '(BigGAN: 0.9999)')
     h, w, c = info.image_shape
     self.generator = GENERATORS.get(config.model.generator)(config.model, info)
     self.discriminator = DISCRIMINATORS.get(config.model.discriminator)(
@@ -116,6 +122,7 @@ class GAN(GeneratesFromNoise):
         step=jnp.zeros((), jnp.int32), rng=run_key,
         g=NetworkState.create(self.generator.init(g_key, z, y, train=False), self.g_opt,
                               ema_decay=self.config.ema.decay, weight_clip=optim.g.weight_clip,
+                              ema_stats=self.config.ema.batch_stats,
                               clip_before_step=optim.g.clip_before_step),
         d=NetworkState.create(self.discriminator.init(d_key, x, y, train=False), self.d_opt,
                               weight_clip=optim.d.weight_clip,
@@ -126,8 +133,17 @@ class GAN(GeneratesFromNoise):
 
   # -- sampling --------------------------------------------------------------
   def sample_inputs(self, rng, n, labels=None):
+    """z ~ N(0, I), or with model.truncation = t > 0 the truncation trick (Brock et
+    al. 2019, sec. 3.1): N(0, 1) resampled until inside [-t, t], each entry."""
+    return self._draw(rng, n, labels, self.config.model.truncation)
+
+  def _draw(self, rng, n, labels, truncation):
     z_key, y_key = jax.random.split(rng)
-    inputs = {'z': jax.random.normal(z_key, (n, self.z_dim), jnp.float32)}
+    if truncation > 0:
+      z = jax.random.truncated_normal(z_key, -truncation, truncation, (n, self.z_dim))
+    else:
+      z = jax.random.normal(z_key, (n, self.z_dim), jnp.float32)
+    inputs = {'z': z}
     if self.conditional:
       inputs['label'] = (jnp.asarray(labels, jnp.int32) if labels is not None
                          else jax.random.randint(y_key, (n,), 0, self.num_classes))
@@ -137,7 +153,7 @@ class GAN(GeneratesFromNoise):
     """G's images; its BatchNorm uses the running averages, or with
     model.sample_batch_stats the statistics of the batch being generated (then a
     sample depends on the others drawn with it)."""
-    v = variables(state.g.sampling_params, state.g.batch_stats)
+    v = variables(state.g.sampling_params, state.g.sampling_stats)
     z, labels = inputs['z'], inputs.get('label')
     if self.config.model.sample_batch_stats and state.g.batch_stats:
       return self.generator.apply(v, z, labels, train=True, mutable=['batch_stats'])[0]
@@ -145,7 +161,12 @@ class GAN(GeneratesFromNoise):
 
   # -- training --------------------------------------------------------------
   def train_step(self, state, batch):
-    return self.run_step(self.phases(self._critic_runs(batch)), state, batch)
+    state, metrics = self.run_step(self.phases(self._critic_runs(batch)), state, batch)
+    start = self.config.ema.start
+    if start and self.config.ema.decay > 0:
+      # BigGAN's utils.ema: before ema_start (counting steps from 1) the EMA is G itself.
+      state = state.replace(g=state.g.copy_to_ema(state.step < start))
+    return state, metrics
 
   def _critic_runs(self, batch) -> int:
     """n_critic, or critic_boost when the loop fed a boosted step's batches (static)."""
@@ -177,7 +198,7 @@ class GAN(GeneratesFromNoise):
     return augment.diff_augment(x, key, self.policy) if self.policy else x
 
   def _fake_inputs(self, key, n):
-    inputs = self.sample_inputs(key, n)
+    inputs = self._draw(key, n, None, 0.0)
     return inputs['z'], inputs.get('label')
 
   def _real(self, batch, k):
@@ -244,6 +265,9 @@ class GAN(GeneratesFromNoise):
     adv = self.loss.d_loss(real_out, fake_out, self.smoothing)
     total, metrics = adv, {'d_loss': adv, 'd_real': self._d_prob(real_out),
                            'd_fake': self._d_prob(fake_out)}
+    if self.config.loss.d_ortho:
+      ortho = losses.orthogonal_penalty(state.d.params)
+      total, metrics['d_ortho'] = total + self.config.loss.d_ortho * ortho, ortho
     if self.gp:
       gp = losses.gradient_penalty(self._d_eval(state, real_labels), real_in, fake_in, k_gp)
       total, metrics['gradient_penalty'] = total + self.gp * gp, gp
@@ -274,4 +298,8 @@ class GAN(GeneratesFromNoise):
                                  fake_labels)
     loss = self.loss.g_loss(fake_out)
     state = state.replace(g=state.g.replace(batch_stats=g_bs), d=state.d.replace(batch_stats=d_bs))
-    return loss, (state, {'g_loss': loss}, inp.carry)
+    metrics = {'g_loss': loss}
+    if self.config.loss.g_ortho:  # BigGAN leaves the shared class embedding out
+      metrics['g_ortho'] = losses.orthogonal_penalty(state.g.params, exclude=('shared',))
+      loss = loss + self.config.loss.g_ortho * metrics['g_ortho']
+    return loss, (state, metrics, inp.carry)

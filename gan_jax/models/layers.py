@@ -9,6 +9,12 @@ import jax.numpy as jnp
 from gan_jax.errors import UserError
 
 
+def torch_bias_init(fan_in: int):
+  """PyTorch's default bias init for a layer with this fan-in: U(+-1 / sqrt(fan_in))."""
+  bound = fan_in ** -0.5
+  return lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
+
+
 def normal_init(std: float):
   """N(0, std) kernel init as in DCGAN; std 0 keeps Flax's default (LeCun normal)."""
   return nn.initializers.normal(std) if std > 0 else nn.initializers.lecun_normal()

@@ -4,8 +4,8 @@ module. Generators map z (B, z_dim) [and labels] to images (B, H, W, C) in
 [-1, 1], or images to images (translation); discriminators map images [and
 labels] to one raw output per image, or per patch (PatchGAN)."""
 
-from gan_jax.models import (dcgan, johnson, mlp, patchgan, resnet_translator, sngan, stargan,
-                            unet)
+from gan_jax.models import (biggan, dcgan, johnson, mlp, patchgan, resnet_translator, sngan,
+                            stargan, unet)
 from gan_jax.registry import Registry
 
 GENERATORS = Registry('generator', {
@@ -21,6 +21,7 @@ GENERATORS = Registry('generator', {
     'unet_32': unet.unet_generator(5),
     'johnson': johnson.johnson_generator,     # style transfer (Johnson et al. 2016)
     'stargan': stargan.stargan_generator,     # images + target labels -> images
+    'biggan': biggan.biggan_generator,        # class-conditional (Brock et al. 2019)
 })
 
 DISCRIMINATORS = Registry('discriminator', {
@@ -31,4 +32,5 @@ DISCRIMINATORS = Registry('discriminator', {
     'wgan_gp_resnet': sngan.wgan_gp_resnet_discriminator,
     'patchgan': patchgan.patchgan,
     'stargan': stargan.stargan_discriminator,  # (real/fake map, label logits)
+    'biggan': biggan.biggan_discriminator,     # projection D
 })

@@ -17,22 +17,15 @@ official code keeps (PyTorch >= 1.2's: InstanceNorm scales start at 1).
 """
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import UserError
-from gan_jax.models.layers import ConvTransposeS2, strided_conv
+from gan_jax.models.layers import ConvTransposeS2, strided_conv, torch_bias_init
 
 # PyTorch's default init, U(+-1 / sqrt(fan_in)); a ConvTranspose2d's fan_in is its
 # out_channels x k x k (PyTorch reads dimension 1 of its weight), Flax's fan_out.
 _TORCH = nn.initializers.variance_scaling(1.0 / 3.0, 'fan_in', 'uniform')
 _TORCH_T = nn.initializers.variance_scaling(1.0 / 3.0, 'fan_out', 'uniform')
-
-
-def _torch_bias(fan_in: int):
-  """PyTorch's default bias init: U(+-1 / sqrt(fan_in))."""
-  bound = fan_in ** -0.5
-  return lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
 
 
 def _instance_norm():
@@ -94,7 +87,7 @@ class StarGANDiscriminator(nn.Module):
     h = x
     for i in range(self.layers):
       h = strided_conv(h, self.width * 2 ** i, 4, 2, 1, kernel_init=_TORCH,
-                       bias_init=_torch_bias(16 * h.shape[-1]), name=f'Conv_{i}')
+                       bias_init=torch_bias_init(16 * h.shape[-1]), name=f'Conv_{i}')
       h = nn.leaky_relu(h, 0.01)
     src = nn.Conv(1, (3, 3), padding=1, use_bias=False, kernel_init=_TORCH, name='src')(h)
     k = self.image_size // 2 ** self.layers
