@@ -20,7 +20,9 @@ schedule, sampling with batch statistics (`model.sample_batch_stats`), packing
 simultaneous D and G steps from the same parameters and noise
 (`train.simultaneous`, PacGAN's and ALI's code); BigGAN's orthogonal
 regularisation (`loss.g_ortho`, `loss.d_ortho`), an EMA that copies G until
-`ema.start`, and truncated z when sampling (`model.truncation`).
+`ema.start` and can average G's BatchNorm statistics too (`ema.batch_stats`:
+EMA weights sampled with the live G's statistics drew poor digits, see
+bench/RESULTS.md, BigGAN), and truncated z when sampling (`model.truncation`).
 """
 
 import flax
