@@ -12,7 +12,6 @@ import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
 
-import fingerprints
 import test_fingerprints
 from conftest import experiment
 from gan_jax.experiment import Experiment
@@ -60,8 +59,7 @@ def test_smoke_digits_end_to_end(name, launch, tmp_path):
     assert np.isfinite(rows[-1][key])
   assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ['2', '4']
   # A refactor moves no numbers: the final state is bitwise the recorded one.
-  recorded = test_fingerprints.check_versions()[name[:-len('.py')]]
-  assert fingerprints.state_fingerprint(os.path.join(wd, 'checkpoints')) == recorded
+  test_fingerprints.assert_state_recorded(os.path.join(wd, 'checkpoints'), name[:-len('.py')])
   assert os.path.exists(os.path.join(wd, 'samples', 'step_000004.png'))
   assert os.path.getsize(os.path.join(wd, 'curves.png')) > 10_000  # written at the end
   assert glob.glob(os.path.join(wd, 'tensorboard', 'events.out.tfevents.*'))

@@ -12,7 +12,6 @@ import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
 
-import fingerprints
 import test_fingerprints
 from conftest import experiment
 from gan_jax import config as config_lib
@@ -296,8 +295,7 @@ def test_cyclegan_smoke_train_eval_translate(launch, tmp_path):
   code, out, err = launch(cfg, f'--workdir={wd}')
   assert code == 0, err
   assert sorted(os.listdir(os.path.join(wd, 'checkpoints'))) == ['2', '4']
-  assert fingerprints.state_fingerprint(os.path.join(wd, 'checkpoints')) == (
-      test_fingerprints.check_versions()['cyclegan_digits'])  # bitwise the recorded state
+  test_fingerprints.assert_state_recorded(os.path.join(wd, 'checkpoints'), 'cyclegan_digits')
   assert os.path.exists(os.path.join(wd, 'samples', 'step_000004.png'))
   code, out, err = launch(cfg, f'--workdir={wd}', '--mode=eval')
   assert code == 0, err
@@ -335,8 +333,7 @@ def test_pix2pix_smoke_train_eval_translate(launch, tmp_path):
   cfg = f'--config={PIX2PIX}:demo,smoke'
   code, out, err = launch(cfg, f'--workdir={wd}')
   assert code == 0, err
-  assert fingerprints.state_fingerprint(os.path.join(wd, 'checkpoints')) == (
-      test_fingerprints.check_versions()['pix2pix_demo'])  # bitwise the recorded state
+  test_fingerprints.assert_state_recorded(os.path.join(wd, 'checkpoints'), 'pix2pix_demo')
   # A mode the method cannot serve: one line naming what it can do.
   code, out, err = launch(cfg, f'--workdir={wd}', '--mode=sample', f'--output={tmp_path}/o')
   assert code == 2 and len(err.strip().splitlines()) == 1
