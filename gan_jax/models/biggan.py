@@ -40,7 +40,7 @@ import jax.numpy as jnp
 from gan_jax.errors import UserError
 from gan_jax.models.layers import batch_norm, sn, torch_bias_init
 
-# Channel multipliers of the width per block, and D's downsampling (BigGAN.py G_arch, D_arch).
+# G: (input, output) channel multipliers of the width per block (BigGAN.py G_arch).
 G_ARCH = {
     16: ((4, 4), (4, 4)),            # ours, for CPU demos: the 32 px pattern, one block fewer
     32: ((4, 4, 4), (4, 4, 4)),
