@@ -81,6 +81,10 @@ def base_config() -> ml_collections.ConfigDict:
       hierarchical=False,   # z split into chunks: one for G's input, one per block (with shared)
       attention=(),         # resolutions followed by a self-attention block, e.g. (64,)
       truncation=0.0,       # sampling only: z from N(0, 1) truncated to [-t, t]; 0 = untruncated
+      # PGGAN (models/pggan.py): channels at resolution r = min(channel_base // r, channel_max)
+      channel_base=16384,   # the paper's fmap_base 8192 (counted per stage there)
+      channel_max=512,      # fmap_max
+      mbstd_group=4,        # minibatch standard deviation group size; 1 = off
   ))
 
   c.loss = ml_collections.ConfigDict(dict(
@@ -96,6 +100,18 @@ def base_config() -> ml_collections.ConfigDict:
       cls_weight=1.0,       # stargan: lambda of the domain-classification losses
       g_ortho=0.0,          # BigGAN's orthogonal regularisation of G's weights (1e-4); 0 = off
       d_ortho=0.0,          # the same for D
+      drift=0.0,            # pggan: weight of E[D(x)^2] on reals in D's loss (the paper's 0.001)
+  ))
+
+  c.progressive = ml_collections.ConfigDict(dict(  # pggan: the growing schedule
+      start_res=4,          # lod_initial_resolution
+      stable_kimg=600.0,    # lod_training_kimg: thousands of real images per stable stage
+      fade_kimg=600.0,      # lod_transition_kimg: ... while the next resolution fades in
+      total_kimg=0.0,       # > 0: train.num_steps = the steps that show this many (total_kimg)
+      batch_sizes='',       # 'res:batch,...' (minibatch_dict); other resolutions train.batch_size
+      lr='',                # 'res:lr,...' for G and D (G_lrate_dict); others optim.<g|d>.lr
+      step_repeats=4,       # minibatch_repeats: the schedule is re-read every this many steps
+      reset_optimizer=True, # reset_opt_for_new_lod: Adam restarts where floor/ceil(lod) changes
   ))
 
   c.augment = ml_collections.ConfigDict(dict(
@@ -273,7 +289,7 @@ _NON_NEGATIVE = ('train.pool_size', 'style.content_weight', 'style.style_weight'
                  'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std',
                  'train.critic_boost', 'train.boost_steps', 'train.boost_every',
                  'loss.g_ortho', 'loss.d_ortho', 'ema.start', 'model.truncation',
-                 'model.shared_dim')
+                 'model.shared_dim', 'loss.drift')
 
 
 def find_parent(config, dotted: str, what: str):

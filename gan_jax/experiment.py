@@ -37,8 +37,8 @@ class Experiment:
         raise UserError(f'config.data.num_classes={declared}, but data.source='
                         f'{config.data.source!r} has {found} classes')
       self.info = DataInfo(shape, found, len(self.source))
-      if config.train.num_epochs:
-        steps = config.train.num_epochs * -(-len(self.source) // config.train.batch_size)
+      steps = method_cls.planned_steps(config, len(self.source))
+      if steps is not None:
         config.train.num_steps = steps  # a loop-control field: resumable if it changes
     else:  # summary/eval/sample: what training recorded, else what the config declares
       self.info = self._saved_info() or DataInfo(shape, config.data.num_classes)

@@ -35,6 +35,9 @@ def run(flags, spec, relaunch) -> int:
     exp = Experiment(config, flags.workdir, need_source=False)
     state = exp.method.init(jax.random.PRNGKey(config.seed))
     print(inference.summary_text(exp.method.networks(state)))
+    notes = exp.method.summary_notes(state)
+    if notes:
+      print(notes)
     if flags.summary_memory:
       mesh = exp.mesh
       if config.train.batch_size % mesh.devices.size:  # training would refuse it: one device

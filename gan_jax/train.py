@@ -112,6 +112,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
   prefetch = Prefetcher(batches, start, tc.num_steps, config.data.prefetch,
                         config.data.workers)
   progress = logs.Progress(start, tc.num_steps)
+  milestones = method.sample_milestones()
   pending, since_log = [], []
   printed_protocol = False
   last_results = {}
@@ -124,6 +125,9 @@ def train_and_evaluate(config, workdir: str, devices=None):
     with _StopFlag() as stop:
       for step in range(start, tc.num_steps):
         _, batch = prefetch.next()
+        note = method.step_note(step) if main else None
+        if note:
+          print(note, flush=True)
         if step == start:  # the compile: timed, and whether the XLA cache had it
           with cache.watch() as first:
             state, metrics = jax.block_until_ready(
@@ -139,7 +143,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
         last = done == tc.num_steps
         log_now = due(tc.log_every, done) or last
         ckpt_now = due(tc.checkpoint_every, done) or last or stopping
-        sample_now = due(tc.sample_every, done) or last
+        sample_now = due(tc.sample_every, done) or last or done in milestones
         eval_now = config.eval.every > 0 and (due(config.eval.every, done) or last)
         if not (log_now or ckpt_now or sample_now or eval_now):  # (stopping implies ckpt_now)
           continue

@@ -26,7 +26,7 @@ def assert_one_line_error(code, err, *fragments):
      ["unknown config key 'trian.lr'", 'keys of config: augment, data, ema']),
     ('--config.train.batch_size=abc', ['--config.train.batch_size=abc', 'invalid literal']),
     ('--config.method=wgan_xx',
-     ["unknown method 'wgan_xx'", 'known: cyclegan, gan, pix2pix, stargan, style_transfer']),
+     ["unknown method 'wgan_xx'", 'known: cyclegan, gan, pggan, pix2pix, stargan, style_transfer']),
     ('--config.model.generator=resnet', ["unknown generator 'resnet'", 'dcgan, johnson, mlp']),
     ('--config.loss.adversarial=bce', ["unknown adversarial loss 'bce'", 'hinge']),
     ('--config.eval.metrics=("fid50k",)',

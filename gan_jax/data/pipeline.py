@@ -56,6 +56,11 @@ class BatchSchedule:
   def count(self, step: int) -> int:
     return self.boost if self.boosted(step) else self.per_step
 
+  def resolution_at(self, step: int) -> int:
+    """The image size step s trains at; 0: the data's (PGGAN's stages set it)."""
+    del step
+    return 0
+
   def first(self, step: int) -> int:
     """Batches read by steps 0 ... step - 1 (closed form: resuming needs no replay)."""
     if self.boost <= 0 or step <= 0:
@@ -108,14 +113,30 @@ class Batches:
             np.random.default_rng([self.seed, step, 0xF11F] + [side] * side).random(len(idx)),
             np.random.default_rng([self.seed, step, 0xC409] + [side] * side).random((len(idx), 2)))
       flip, corner = draws[side]
-      images = to_float(value) if value.dtype == np.uint8 else value.astype(np.float32)
+      images = value
       if self.crop_to and images.shape[1] > self.crop_to:
         images = _crop(images, self.crop_to, corner[rows])
+      res = self.schedule.resolution_at(step)
+      if res and images.shape[1] > res:
+        images = box_downsample(images, images.shape[1] // res)
+      images = to_float(images) if images.dtype == np.uint8 else images.astype(np.float32)
       if self.random_flip:
         f = flip[rows] < 0.5
         images[f] = images[f, :, ::-1]
       out[key] = images
     return out
+
+
+def box_downsample(images, factor: int):
+  """(N, H, W, C) -> (N, H / f, W / f, C), each pixel the mean of its f x f block,
+  as PGGAN's dataset_tool builds each lower resolution (repeated 2x2 averages,
+  exact in float32); uint8 images are rounded back to uint8 as it stores them."""
+  n, h, w, c = images.shape
+  mean = images.reshape(n, h // factor, factor, w // factor, factor, c).mean(
+      axis=(2, 4), dtype=np.float32)
+  if images.dtype == np.uint8:
+    return np.clip(np.rint(mean), 0, 255).astype(np.uint8)
+  return mean
 
 
 def _crop(images, size, corner):

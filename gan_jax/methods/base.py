@@ -69,6 +69,30 @@ class Method(abc.ABC):
     return state.replace(step=state.step + 1), metrics
 
   @classmethod
+  def planned_steps(cls, config, num_examples: int):
+    """train.num_steps derived from other fields, or None: train.num_epochs epochs
+    of num_examples (a method may count otherwise: PGGAN's total_kimg)."""
+    if config.train.num_epochs:
+      return config.train.num_epochs * -(-num_examples // config.train.batch_size)
+    return None
+
+  # -- what the loop and --mode=summary show ------------------------------------
+  def step_note(self, step: int):
+    """A line the loop prints before running `step` (a stage beginning), or None."""
+    del step
+    return None
+
+  def sample_milestones(self):
+    """Steps (counted done) after which a sample grid is written besides
+    train.sample_every's (the end of each of PGGAN's stages)."""
+    return set()
+
+  def summary_notes(self, state) -> str:
+    """Lines --mode=summary prints after the networks' parameter counts."""
+    del state
+    return ''
+
+  @classmethod
   def build_source(cls, data_config):
     """The training data source (a method may read another kind, e.g. two domains)."""
     return sources.build_source(data_config)

@@ -3,6 +3,7 @@ own method registers from its own module (`METHODS.register('name')(Class)`)."""
 
 from gan_jax.methods.cyclegan import CycleGAN
 from gan_jax.methods.gan import GAN
+from gan_jax.methods.pggan import ProgressiveGAN
 from gan_jax.methods.pix2pix import Pix2Pix
 from gan_jax.methods.stargan import StarGAN
 from gan_jax.methods.style_transfer import StyleTransfer
@@ -14,4 +15,5 @@ METHODS = Registry('method', {
     'cyclegan': CycleGAN,
     'style_transfer': StyleTransfer,
     'stargan': StarGAN,
+    'pggan': ProgressiveGAN,
 })
