@@ -53,15 +53,16 @@ def get_config(arg=None):
     c.eval.metrics = ('digits_score', 'digits_fd')
     c.data.image_size = 32
     c.data.random_flip = False         # digits are not mirror-symmetric
-    c.model.channel_base, c.model.channel_max = 512, 64   # 64, 64, 32, 16 channels
+    c.model.channel_base, c.model.channel_max = 256, 64   # 64, 32, 16, 8 channels: CPU-sized
     c.model.z_dim = 64
     c.train.batch_size = 64
     c.progressive.batch_sizes = '4:128,8:128,16:128'  # the official ones at these sizes
     c.progressive.lr = ''
-    c.progressive.stable_kimg = c.progressive.fade_kimg = 30.0
-    c.progressive.total_kimg = 300.0   # 4x4 ... 32x32 reached at 210 kimg, then stable
-    c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 100, 1000, 1000
-    c.eval.every = 1000
+    c.progressive.stable_kimg = c.progressive.fade_kimg = 20.0
+    c.progressive.total_kimg = 160.0   # 4x4 ... 32x32 reached at 140 kimg, then stable
+    c.ema.decay = 0.99                 # the official half-life in stages: 0.15 of one
+    c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 100, 500, 500
+    c.eval.every = 500
   if 'smoke' in opts:
     config_lib.apply_smoke(c)
     if 'digits' not in opts:          # runs here, without the dataset

@@ -108,7 +108,8 @@ def base_config() -> ml_collections.ConfigDict:
       stable_kimg=600.0,    # lod_training_kimg: thousands of real images per stable stage
       fade_kimg=600.0,      # lod_transition_kimg: ... while the next resolution fades in
       total_kimg=0.0,       # > 0: train.num_steps = the steps that show this many (total_kimg)
-      batch_sizes='',       # 'res:batch,...' (minibatch_dict); other resolutions train.batch_size
+      batch_sizes='',       # 'res:batch,...' (minibatch_dict); other resolutions train.batch_size;
+                            # entries above data.image_size are unused
       lr='',                # 'res:lr,...' for G and D (G_lrate_dict); others optim.<g|d>.lr
       step_repeats=4,       # minibatch_repeats: the schedule is re-read every this many steps
       reset_optimizer=True, # reset_opt_for_new_lod: Adam restarts where floor/ceil(lod) changes
@@ -388,8 +389,9 @@ RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every'
                         'train.checkpoint_every',
                         'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
                         'eval.', 'data.prefetch', 'data.workers', 'data.data_dir', 'data.download',
-                        'model.sample_batch_stats', 'model.truncation')  # how samples are
+                        'model.sample_batch_stats', 'model.truncation',  # how samples are
                                                 # drawn, not what was trained
+                        'progressive.total_kimg')  # PGGAN's run length
 
 
 def to_dict(c: ml_collections.ConfigDict) -> Dict:

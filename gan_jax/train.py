@@ -125,7 +125,7 @@ def train_and_evaluate(config, workdir: str, devices=None):
     with _StopFlag() as stop:
       for step in range(start, tc.num_steps):
         _, batch = prefetch.next()
-        note = method.step_note(step) if main else None
+        note = method.step_note(step, first=step == start) if main else None
         if note:
           print(note, flush=True)
         if step == start:  # the compile: timed, and whether the XLA cache had it

@@ -66,31 +66,31 @@ def test_parameter_counts_equal_table2_and_the_official_code():
 
 
 def _small_networks():
-  g = ProgressiveGenerator(32, 1, 256, 32)
-  d = ProgressiveDiscriminator(32, 256, 32)
+  """Final 16 px: stages 4, 8, 16 at lod 2, 1, 0."""
+  g = ProgressiveGenerator(16, 1, 128, 16)
+  d = ProgressiveDiscriminator(16, 128, 16)
   vg = g.init(jax.random.PRNGKey(0), jnp.zeros((4, 16)), 0.0)
-  vd = d.init(jax.random.PRNGKey(1), jnp.zeros((4, 32, 32, 1)), 0.0)
-  return g, d, vg, vd
+  vd = d.init(jax.random.PRNGKey(1), jnp.zeros((4, 16, 16, 1)), 0.0)
+  return (jax.jit(g.apply, static_argnames='res'), jax.jit(d.apply)), vg, vd
 
 
 def test_fade_in_starts_at_the_lower_resolution_and_ends_at_the_new_one():
-  g, d, vg, vd = _small_networks()
+  (g, d), vg, vd = _small_networks()
   z = jax.random.normal(jax.random.PRNGKey(2), (4, 16))
-  low = g.apply(vg, z, 2.0, res=8)               # 8x8 stable: lod 2
-  start = g.apply(vg, z, 2.0, res=16)            # 16x16 at alpha 0 (lod 2)
-  # lerp(a, b, 1) = a + (b - a): within one rounding of b
-  np.testing.assert_allclose(start, upsample2x(low), atol=1e-6)
-  half = g.apply(vg, z, 1.5, res=16)
-  end = g.apply(vg, z, 1.0, res=16)
+  start = g(vg, z, 2.0, res=8)                   # 8x8 at alpha 0 (lod 2)
+  # the 4x4 stage's output (lod 2), upsampled; lerp(a, b, 1) = a + (b - a): one rounding
+  np.testing.assert_allclose(start, upsample2x(g(vg, z, 2.0, res=4)), atol=1e-6)
+  half = g(vg, z, 1.5, res=8)
+  end = g(vg, z, 1.0, res=8)
   np.testing.assert_allclose(half, 0.5 * (start + end), atol=1e-5)
   assert float(jnp.max(jnp.abs(end - start))) > 0.01
   # sampling runs every resolution and upsamples: the stage's output, upsampled
-  np.testing.assert_allclose(g.apply(vg, z, 1.5), upsample2x(half), atol=1e-6)
-  np.testing.assert_array_equal(g.apply(vg, z, 0.0), g.apply(vg, z, 0.0, res=32))
+  np.testing.assert_allclose(g(vg, z, 1.5), upsample2x(half), atol=1e-6)
+  np.testing.assert_array_equal(g(vg, z, 0.0), g(vg, z, 0.0, res=16))
   # D at alpha 0 judges the 2x2-averaged image with the lower stage's layers
-  x = jax.random.normal(jax.random.PRNGKey(3), (4, 16, 16, 1))
-  np.testing.assert_allclose(d.apply(vd, x, 2.0), d.apply(vd, downsample2x(x), 2.0), atol=1e-5)
-  assert float(jnp.max(jnp.abs(d.apply(vd, x, 1.0) - d.apply(vd, x, 2.0)))) > 1e-3
+  x = jax.random.normal(jax.random.PRNGKey(3), (4, 8, 8, 1))
+  np.testing.assert_allclose(d(vd, x, 2.0), d(vd, downsample2x(x), 2.0), atol=1e-5)
+  assert float(jnp.max(jnp.abs(d(vd, x, 1.0) - d(vd, x, 2.0)))) > 1e-3
   # reals fade the same way: at t = 1 the 2x2 average, upsampled
   np.testing.assert_allclose(fade_reals(x, 1.0), upsample2x(downsample2x(x)), atol=1e-6)
   np.testing.assert_array_equal(fade_reals(x, 0.0), x)
@@ -137,14 +137,15 @@ def test_the_official_schedule_by_hand():
 def test_gradient_penalty_is_taken_at_the_final_resolution():
   """The official D sees the stage image upsampled to the full size: its gradient
   norm there is the stage image's divided by the upsampling factor."""
-  _, d, _, vd = _small_networks()
-  x = jax.random.normal(jax.random.PRNGKey(4), (4, 8, 8, 1))
-  up = lambda a: upsample2x(upsample2x(a))          # 8 -> 32: the official network input
-  full_d = lambda a: d.apply(vd, downsample2x(downsample2x(a)), 2.0)  # its D at lod 2
+  (_, d), _, vd = _small_networks()
+  x = jax.random.normal(jax.random.PRNGKey(4), (4, 4, 4, 1))
+  up = lambda a: upsample2x(upsample2x(a))          # 4 -> 16: the official network input
+  full_d = lambda a: d(vd, downsample2x(downsample2x(a)), 2.0)  # its D at lod 2
   key = jax.random.PRNGKey(5)
   official = losses.gradient_penalty(full_d, up(x), up(x * 0.5), key)
-  ours = losses.gradient_penalty(lambda a: d.apply(vd, a, 2.0) * (8 / 32), x, x * 0.5, key)
+  ours = losses.gradient_penalty(lambda a: d(vd, a, 2.0) * (4 / 16), x, x * 0.5, key)
   np.testing.assert_allclose(ours, official, rtol=1e-5)
+  assert float(ours) > 0.01   # not two zeros
 
 
 def test_batches_come_at_each_stage_resolution_and_size():
@@ -190,7 +191,7 @@ def test_optimizer_restarts_where_the_level_of_detail_changes():
     ('--config.progressive.start_res=32', 'above'),
     ("--config.progressive.batch_sizes=4:12", 'multiple of train.batch_size'),
     ("--config.progressive.batch_sizes=4-16", 'resolution:value'),
-    ("--config.progressive.lr=64:0.1", 'not among the stages'),
+    ("--config.progressive.lr=12:0.1", 'not powers of two'),
     ('--config.model.conditional=True', "not by method 'pggan'"),
     ('--config.optim.g.schedule=linear', 'per resolution'),
 ])

@@ -77,9 +77,10 @@ class Method(abc.ABC):
     return None
 
   # -- what the loop and --mode=summary show ------------------------------------
-  def step_note(self, step: int):
-    """A line the loop prints before running `step` (a stage beginning), or None."""
-    del step
+  def step_note(self, step: int, first: bool = False):
+    """A line the loop prints before running `step` (a stage beginning; first: the
+    run's first step, fresh or resumed), or None."""
+    del step, first
     return None
 
   def sample_milestones(self):

@@ -202,7 +202,7 @@ class ProgressiveGAN(GeneratesFromNoise):
         raise UserError(f'the batch at {res}x{res} ({batch}) is not divisible by '
                         f'config.model.mbstd_group={group} (minibatch standard deviation)')
     lrs = parse_per_resolution(pc.lr, 'progressive.lr', float)
-    self._check_resolutions(lrs, 'progressive.lr', self.schedule.levels)
+    self._check_resolutions(lrs, 'progressive.lr')
     self.txs = {}
     for name in ('g', 'd'):
       cfg = config.optim[name]
@@ -243,15 +243,16 @@ class ProgressiveGAN(GeneratesFromNoise):
                         'list leaves out)')
     schedule = ProgressiveSchedule(resolution, pc.start_res, pc.stable_kimg, pc.fade_kimg,
                                    batches, unit, pc.step_repeats)
-    ProgressiveGAN._check_resolutions(batches, 'progressive.batch_sizes', schedule.levels)
+    ProgressiveGAN._check_resolutions(batches, 'progressive.batch_sizes')
     return schedule
 
   @staticmethod
-  def _check_resolutions(table, what, levels=None):
-    bad = [r for r in table if levels is not None and r not in levels or r < 4 or r & (r - 1)]
+  def _check_resolutions(table, what):
+    """Entries for resolutions this run does not train are allowed (the official
+    tables list them all, up to 1024); a resolution that no run has is a typo."""
+    bad = [r for r in table if r < 4 or r & (r - 1)]
     if bad:
-      raise UserError(f'config.{what}: resolution(s) {bad} are not among the stages '
-                      f'{levels or "(powers of two >= 4)"}')
+      raise UserError(f'config.{what}: resolution(s) {bad} are not powers of two >= 4')
 
   @classmethod
   def planned_steps(cls, config, num_examples: int):
@@ -306,9 +307,10 @@ class ProgressiveGAN(GeneratesFromNoise):
       lines.append(f'  {f"{r}x{r}":<10} {g:>12,} {gf:>12,} {d:>12,} {df:>12,}')
     return '\n'.join(lines)
 
-  def step_note(self, step: int):
-    """A line for the log where a stage begins (a new resolution compiles there)."""
-    if step != 0 and step not in self.milestones:
+  def step_note(self, step: int, first: bool = False):
+    """A line for the log where a stage begins (a new resolution compiles there)
+    and at the run's first step."""
+    if not first and step not in self.milestones:
       return None
     res, lod = self.schedule.resolution_at(step), self.schedule.lod(step)
     return (f'stage {res}x{res} ({"fading in" if lod % 1 else "stable"}) from step {step}: '

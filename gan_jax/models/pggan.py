@@ -16,8 +16,9 @@ D: FromRGB (1x1) per resolution; per resolution r ... 8: conv 3x3, conv 3x3 to
 the next channel count and 2x2 average pooling; at 4x4: minibatch standard
 deviation (one feature, groups of 4; sec. 3), conv 3x3, dense, dense to 1.
 The official code fuses G's upsampling into a transposed conv and D's pooling
-into a strided conv (fused_scale=True); the same functions, except that D's bias
-and activation follow the pooling, as we compute them.
+into a strided conv (fused_scale=True): the same functions (D's bias and
+activation follow the pooling there too; a ported G kernel is flipped in space,
+its input and output axes swapped).
 
 Fading a resolution in (sec. 2, fig. 2): at level of detail lod (0 = the full
 resolution; lod_r = log2(final / r)), the images of resolution r are
