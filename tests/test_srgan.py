@@ -1,0 +1,88 @@
+"""Super-resolution building blocks: SRGAN's networks against the paper's
+parameter counts, pixel shuffle against its definition and PyTorch's, PSNR and
+SSIM on Y against scikit-image, and the MATLAB bicubic downsampler against
+Pillow's bicubic away from the borders."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skdata
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from gan_jax.inference import count_params
+from gan_jax.metrics.image_quality import psnr_y, rgb_to_y, ssim_y
+from gan_jax.models.srgan import SRDiscriminator, SRResNet, pixel_shuffle
+from gan_jax.resize import imresize
+
+
+def test_parameter_counts_equal_the_paper_architecture():
+  # fig. 4 with single-parameter PReLUs, conv biases and affine BN, counted by hand:
+  conv = lambda k, i, o: k * k * i * o + o
+  g = (conv(9, 3, 64) + 1 + 16 * (2 * conv(3, 64, 64) + 2 * 128 + 1) + conv(3, 64, 64) + 128
+       + 2 * (conv(3, 64, 256) + 1) + conv(9, 64, 3))
+  chans = [(64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 512), (512, 512)]
+  d = conv(3, 3, 64) + sum(conv(3, i, o) + 2 * o for i, o in chans) + 6 * 6 * 512 * 1024 + 1024
+  d += 1024 + 1
+  assert (g, d) == (1_549_462, 23_565_505)
+  vg = jax.eval_shape(lambda: SRResNet(4).init(jax.random.PRNGKey(0), jnp.zeros((1, 24, 24, 3)),
+                                               train=False))
+  vd = jax.eval_shape(lambda: SRDiscriminator().init(jax.random.PRNGKey(0),
+                                                     jnp.zeros((1, 96, 96, 3)), train=False))
+  assert count_params(vg['params']) == g and count_params(vd['params']) == d
+  out = jax.eval_shape(lambda: SRResNet(4).apply(
+      jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), vg), jnp.zeros((2, 24, 24, 3)),
+      train=False))
+  assert out.shape == (2, 96, 96, 3)
+
+
+def test_pixel_shuffle_is_depth_to_space():
+  x = np.random.default_rng(0).normal(size=(2, 3, 5, 4 * 3)).astype(np.float32)
+  y = np.asarray(pixel_shuffle(jnp.asarray(x), 2))
+  assert y.shape == (2, 6, 10, 3)
+  for c in range(3):
+    for i in range(2):
+      for j in range(2):
+        np.testing.assert_array_equal(y[:, i::2, j::2, c], x[..., c * 4 + i * 2 + j])
+  torch = pytest.importorskip('torch')
+  ref = torch.nn.PixelShuffle(2)(torch.from_numpy(x.transpose(0, 3, 1, 2))).numpy()
+  np.testing.assert_array_equal(y, ref.transpose(0, 2, 3, 1))
+
+
+def _photo_pair():
+  rng = np.random.default_rng(1)
+  a = skdata.astronaut()[100:196, 150:246].astype(np.float64)   # 96 x 96 RGB
+  b = np.clip(a + rng.normal(0, 12, a.shape), 0, 255)
+  return a[None], b[None]
+
+
+def test_psnr_and_ssim_on_y_equal_scikit_image():
+  a, b = _photo_pair()
+  ya, yb = rgb_to_y(a)[0], rgb_to_y(b)[0]
+  assert 16 <= ya.min() and ya.max() <= 235
+  # BT.601 as MATLAB's rgb2ycbcr: white is 235, black 16
+  assert rgb_to_y(np.array([[255.0, 255, 255]]))[0] == pytest.approx(235.0, abs=1e-3)
+  for border in (0, 4):
+    crop = (slice(border, 96 - border),) * 2
+    want = peak_signal_noise_ratio(ya[crop], yb[crop], data_range=255)
+    assert psnr_y(a, b, border)[0] == pytest.approx(want, rel=1e-9)
+    want = structural_similarity(ya[crop], yb[crop], gaussian_weights=True, sigma=1.5,
+                                 use_sample_covariance=False, data_range=255)
+    assert ssim_y(a, b, border)[0] == pytest.approx(want, rel=1e-9)
+  assert 20 < psnr_y(a, b)[0] < 35 and 0.3 < ssim_y(a, b)[0] < 0.95
+  assert ssim_y(a, a)[0] == pytest.approx(1.0)
+
+
+def test_bicubic_downsampler_equals_pillow_away_from_the_borders():
+  img = skdata.camera()[100:196, 100:196].astype(np.float32)   # 96 x 96 grey
+  ours = imresize(img[..., None], 0.25)[..., 0]
+  assert ours.shape == (24, 24)
+  pil = np.asarray(Image.fromarray(img, mode='F').resize((24, 24), Image.BICUBIC))
+  np.testing.assert_allclose(ours[3:-3, 3:-3], pil[3:-3, 3:-3], atol=1e-2)
+  assert np.max(np.abs(ours - pil)) > 0.1          # the borders: mirrored, not clipped
+  np.testing.assert_allclose(imresize(np.full((16, 16, 1), 7.0), 0.25), 7.0)
+  # a linear ramp stays linear (the kernel reproduces degree-1 polynomials)
+  ramp = np.tile(np.arange(32, dtype=np.float64), (32, 1))[..., None]
+  small = imresize(ramp, 0.5)[..., 0]
+  np.testing.assert_allclose(np.diff(small[:, 2:-2], axis=1), 2.0, atol=1e-9)
