@@ -14,7 +14,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from gan_jax.inference import count_params
 from gan_jax.metrics.image_quality import psnr_y, rgb_to_y, ssim_y
 from gan_jax.models.srgan import SRDiscriminator, SRResNet, pixel_shuffle
-from gan_jax.resize import imresize
+from gan_jax.resize import imresize, imresize_jax
 
 
 def test_parameter_counts_equal_the_paper_architecture():
@@ -86,3 +86,8 @@ def test_bicubic_downsampler_equals_pillow_away_from_the_borders():
   ramp = np.tile(np.arange(32, dtype=np.float64), (32, 1))[..., None]
   small = imresize(ramp, 0.5)[..., 0]
   np.testing.assert_allclose(np.diff(small[:, 2:-2], axis=1), 2.0, atol=1e-9)
+  # the jittable form: the same linear map as two matrix products
+  batch = np.stack([img, img[::-1]])[..., None]
+  np.testing.assert_allclose(jax.jit(lambda x: imresize_jax(x, 0.25))(batch.astype(np.float32)),
+                             imresize(batch, 0.25), rtol=1e-5, atol=1e-3)
+
