@@ -42,6 +42,7 @@ def base_config() -> ml_collections.ConfigDict:
       direction='a2b',      # paired folders: 'b2a' swaps the sides of each pair
       attributes='',        # stargan: names of the domain labels, comma-separated (bit i of a
                             # multi label; tfds celeb_a: these attributes make the label)
+      sr_scale=4,           # super_resolution: LR inputs are the HR crops / this (bicubic)
   ))
 
   c.model = ml_collections.ConfigDict(dict(
@@ -101,6 +102,10 @@ def base_config() -> ml_collections.ConfigDict:
       g_ortho=0.0,          # BigGAN's orthogonal regularisation of G's weights (1e-4); 0 = off
       d_ortho=0.0,          # the same for D
       drift=0.0,            # pggan: weight of E[D(x)^2] on reals in D's loss (the paper's 0.001)
+      # super_resolution: G's loss = pixel MSE + VGG54 content + adversarial, weighted
+      pixel_weight=1.0,     # SRResNet: 1
+      vgg_weight=0.0,       # SRGAN: 1 (VGG19 relu5_4 / 12.75; style.vgg19_weights)
+      gan_weight=0.0,       # SRGAN: 1e-3 (-log D(G(LR))); > 0 trains a discriminator
   ))
 
   c.progressive = ml_collections.ConfigDict(dict(  # pggan: the growing schedule
@@ -124,7 +129,8 @@ def base_config() -> ml_collections.ConfigDict:
         name='adam', lr=lr, b1=0.5, b2=0.999, eps=1e-8, weight_decay=0.0,
         schedule='constant',  # 'linear': decay to 0 over the run; 'epochs': constant for
                               # constant_epochs, then linear decay over decay_epochs (CycleGAN);
-                              # 'half_linear': constant, then to 0 over the last half (StarGAN)
+                              # 'half_linear': constant, then to 0 over the last half (StarGAN);
+                              # 'half_tenth': constant, then a tenth of it (SRGAN)
         constant_epochs=100,
         decay_epochs=100,
         weight_clip=0.0,      # WGAN: clip every weight to [-c, c] after each update; 0 = off
@@ -156,6 +162,8 @@ def base_config() -> ml_collections.ConfigDict:
       keep_checkpoints=3,
       sample_every=1000,
       sample_grid=64,       # images in each sample grid (a square number)
+      init_from='',         # a workdir whose trained networks start this run (SRGAN from
+                            # SRResNet); read at step 0 only
   ))
 
   c.style = ml_collections.ConfigDict(dict(  # style_transfer and --mode=stylize
@@ -273,7 +281,7 @@ def apply_options(c: ml_collections.ConfigDict, opts, digits_steps: int) -> None
     apply_smoke(c)
 
 
-SCHEDULES = ('constant', 'linear', 'epochs', 'half_linear')
+SCHEDULES = ('constant', 'linear', 'epochs', 'half_linear', 'half_tenth')
 _POSITIVE_INTS = ('data.image_size', 'model.z_dim', 'train.batch_size', 'train.n_critic',
                   'train.g_steps', 'data.workers',
                   'loss.r1_every', 'model.depth', 'model.packing',
@@ -396,6 +404,18 @@ RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every'
 
 def to_dict(c: ml_collections.ConfigDict) -> Dict:
   return json.loads(c.to_json())
+
+
+def from_dict(d: Dict, what: str) -> ml_collections.ConfigDict:
+  """A config from to_dict's output (a workdir's config.json): the base config with
+  each field set, lists back to tuples where the field is a tuple."""
+  c = base_config()
+  for key, value in _flatten(d).items():
+    parent, last = find_parent(c, key, what)
+    if isinstance(parent[last], tuple) and isinstance(value, list):
+      value = tuple(value)
+    parent[last] = value
+  return c
 
 
 def _flatten(d, prefix=''):

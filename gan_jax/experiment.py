@@ -121,5 +121,20 @@ class Experiment:
       if required:
         raise UserError(f'no checkpoint in {checkpoints.directory}; train first '
                         f'(python launch.py --config=... --workdir={self.workdir})')
+      if self.config.train.init_from:
+        return self._start_from(template, self.config.train.init_from), 0
       return template, 0
     return state, restored_step
+
+  def _start_from(self, template, other: str):
+    """The fresh state with what the method takes from another run's newest checkpoint."""
+    path = os.path.join(other, CONFIG_FILE)
+    if not os.path.isfile(path):
+      raise UserError(f'config.train.init_from={other!r}: no {CONFIG_FILE} there (a workdir '
+                      'that launch.py trained)')
+    with open(path) as f:
+      other_config = config_lib.from_dict(json.load(f), f'{path}')
+    _, trained, step = Experiment.load_trained(other_config, other)
+    if parallel.is_main_process():
+      print(f'starting from {other} (step {step})', flush=True)
+    return parallel.replicate(self.method.start_from(template, trained), self.mesh)

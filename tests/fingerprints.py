@@ -59,6 +59,7 @@ RUNS = {
     'biggan_digits': [_exp('biggan_cifar10.py:digits,smoke')],
     'biggan_imagenet128': [_exp('biggan_imagenet128.py:smoke')],
     'pggan': [_exp('pggan.py:smoke')],
+    'srresnet': [_exp('srresnet.py:smoke')],
     'dcgan_ema_diffaugment': [_exp('dcgan_mnist.py:digits,smoke'), '--config.ema.decay=0.9',
                               '--config.augment.policy=color,translation,cutout'],
     'dcgan_r1_every1': [_exp('dcgan_mnist.py:digits,smoke'), '--config.loss.r1_gamma=1.0',

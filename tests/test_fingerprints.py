@@ -18,7 +18,7 @@ CHECKED_IN_TEST_TRAIN = ('gan_mnist', 'dcgan_mnist', 'dcgan_cifar10', 'cgan_mnis
                          'wgan_gp_cifar10', 'sngan_cifar10', 'cgan_pd_cifar10')
 CHECKED_IN_TEST_TRANSLATION = ('cyclegan_digits', 'pix2pix_demo', 'stargan_digits')
 CHECKED_IN_TEST_BIGGAN = ('biggan_digits', 'biggan_imagenet128')
-CHECKED_IN_TEST_PGGAN = ('pggan',)
+CHECKED_IN_TEST_PGGAN = ('pggan', 'srresnet')  # and test_srgan.py
 
 
 def assert_state_recorded(checkpoint_dir: str, name: str) -> None:

@@ -1,7 +1,10 @@
-"""Super-resolution building blocks: SRGAN's networks against the paper's
-parameter counts, pixel shuffle against its definition and PyTorch's, PSNR and
-SSIM on Y against scikit-image, and the MATLAB bicubic downsampler against
-Pillow's bicubic away from the borders."""
+"""Super-resolution: SRGAN's networks against the paper's parameter counts,
+pixel shuffle against its definition and PyTorch's, PSNR and SSIM on Y against
+scikit-image, the MATLAB bicubic downsampler against Pillow's bicubic away from
+the borders, the 8-bit LR inputs, the SRResNet and SRGAN smoke runs through
+launch.py (SRGAN started from SRResNet), upscaling any image, and the errors."""
+
+import os
 
 import jax
 import jax.numpy as jnp
@@ -11,10 +14,17 @@ from PIL import Image
 from skimage import data as skdata
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+import test_fingerprints
+
+from gan_jax.experiment import Experiment
 from gan_jax.inference import count_params
+from gan_jax.methods.super_resolution import low_resolution
 from gan_jax.metrics.image_quality import psnr_y, rgb_to_y, ssim_y
 from gan_jax.models.srgan import SRDiscriminator, SRResNet, pixel_shuffle
 from gan_jax.resize import imresize, imresize_jax
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXP = os.path.join(ROOT, 'experiments')
 
 
 def test_parameter_counts_equal_the_paper_architecture():
@@ -91,3 +101,64 @@ def test_bicubic_downsampler_equals_pillow_away_from_the_borders():
   np.testing.assert_allclose(jax.jit(lambda x: imresize_jax(x, 0.25))(batch.astype(np.float32)),
                              imresize(batch, 0.25), rtol=1e-5, atol=1e-3)
 
+
+
+# -- the super_resolution method: SRResNet and SRGAN --------------------------------
+
+def _sr_config(name, arg='smoke', *overrides):
+  import launch  # pylint: disable=g-import-not-at-top
+  return launch.load_config(['launch.py', f'--config={os.path.join(ROOT, "experiments", name)}'
+                             f':{arg}', *overrides])
+
+
+def test_low_resolution_inputs_are_8_bit_bicubic():
+  hr = np.random.default_rng(2).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+  lr = np.asarray(low_resolution(jnp.asarray(hr), 4))
+  assert lr.shape == (2, 4, 4, 3)
+  levels = (lr + 1) * 127.5
+  np.testing.assert_allclose(levels, np.round(levels), atol=1e-3)       # 8-bit levels
+  want = np.clip(np.round((imresize(hr, 0.25) + 1) * 127.5), 0, 255) / 127.5 - 1
+  np.testing.assert_allclose(lr, want, atol=1e-5)
+
+
+def test_srresnet_smoke_then_srgan_starts_from_it_and_translates_any_size(launch, tmp_path):
+  sr, gan = str(tmp_path / 'srresnet'), str(tmp_path / 'srgan')
+  code, out, err = launch(f'--config={EXP}/srresnet.py:smoke', f'--workdir={sr}')
+  assert code == 0, err
+  assert 'sr_psnr_y' in out and 'bicubic_psnr_y' in out
+  test_fingerprints.assert_state_recorded(os.path.join(sr, 'checkpoints'), 'srresnet')
+  # SRGAN's state at step 0 holds the trained SRResNet, bitwise, and a fresh optimizer
+  config = _sr_config('srgan.py', 'smoke', f'--config.train.init_from={sr}')
+  exp = Experiment(config, gan, need_source=True)
+  state, start = exp.restore(exp.checkpoints())
+  trained = Experiment.load_trained(_sr_config('srresnet.py'), sr)[1]
+  assert start == 0 and int(state.g.opt_state[0].count) == 0
+  for x, y in zip(jax.tree.leaves(state.g.params), jax.tree.leaves(trained.g.params)):
+    np.testing.assert_array_equal(x, y)
+  code, out, err = launch(f'--config={EXP}/srgan.py:smoke', f'--workdir={gan}',
+                          f'--config.train.init_from={sr}', '--config.train.num_steps=2')
+  assert code == 0 and f'starting from {sr} (step 4)' in out, err
+  assert 'd_loss' in out and 'vgg_content' in out and 'sr_lpips' in out
+  # --mode=translate: odd sizes and grey images, whole, 4 x larger, RGB
+  src, dst = tmp_path / 'in', tmp_path / 'out'
+  src.mkdir()
+  Image.fromarray(np.zeros((7, 13, 3), np.uint8)).save(src / 'odd.png')
+  Image.fromarray(np.full((10, 6), 200, np.uint8), mode='L').save(src / 'grey.png')
+  code, out, err = launch(f'--config={EXP}/srresnet.py:smoke', f'--workdir={sr}',
+                          '--mode=translate', f'--input={src}', f'--output={dst}')
+  assert code == 0, err
+  assert Image.open(dst / 'odd.png').size == (52, 28)
+  grey = Image.open(dst / 'grey.png')
+  assert grey.size == (24, 40) and grey.mode == 'RGB'
+
+
+@pytest.mark.parametrize('override, message', [
+    ('--config.data.sr_scale=3', 'powers of two'),
+    ('--config.data.image_size=50', 'not divisible by data.sr_scale=4'),
+    ('--config.loss.pixel_weight=0', 'learn nothing'),
+    ('--config.train.init_from=/nonexistent/run', 'no config.json there'),
+])
+def test_super_resolution_errors_name_the_value(override, message, launch, tmp_path):
+  code, _, err = launch(f'--config={EXP}/srresnet.py:smoke', f'--workdir={tmp_path}/r', override)
+  assert code != 0 and message in err, err
+  assert 'Traceback' not in err

@@ -76,6 +76,13 @@ class Method(abc.ABC):
       return config.train.num_epochs * -(-num_examples // config.train.batch_size)
     return None
 
+  def start_from(self, state, trained):
+    """train.init_from: this run's fresh state, given another run's trained state
+    (restored with that run's own config). By default a method cannot."""
+    del state, trained
+    raise UserError(f'config.train.init_from: method {self.config.method!r} cannot start from '
+                    'another run (super_resolution can: SRGAN from SRResNet)')
+
   # -- what the loop and --mode=summary show ------------------------------------
   def step_note(self, step: int, first: bool = False):
     """A line the loop prints before running `step` (a stage beginning; first: the

@@ -28,7 +28,8 @@ def make_optimizer(cfg, name: str, total_updates: int, steps_per_epoch: int = 0,
   schedule 'linear' decays the rate linearly to 0 over total_updates (the
   number of updates this optimizer makes in the whole run); 'epochs' is
   CycleGAN's constant-then-linear rule over epochs of steps_per_epoch updates;
-  'half_linear' constant for the first half of total_updates, then linear to 0.
+  'half_linear' constant for the first half of total_updates, then linear to 0;
+  'half_tenth' constant, then a tenth of it for the second half (SRGAN: 1e-4, 1e-5).
   lazy_interval k > 1: the network's regulariser is a phase of its own every k
   steps (StyleGAN2), so the rate is multiplied by c = k / (k + 1) and Adam's
   betas raised to the power c (training_loop.py), keeping the effective
@@ -44,6 +45,8 @@ def make_optimizer(cfg, name: str, total_updates: int, steps_per_epoch: int = 0,
     lr = optax.join_schedules([optax.constant_schedule(base_lr),
                                optax.linear_schedule(base_lr, 0.0, max(1, total_updates - half))],
                               [half])
+  elif cfg.schedule == 'half_tenth':
+    lr = optax.piecewise_constant_schedule(base_lr, {max(1, total_updates // 2): 0.1})
   elif cfg.schedule == 'epochs':
     lr = epoch_schedule(base_lr, steps_per_epoch, cfg.constant_epochs, cfg.decay_epochs)
   if cfg.name == 'adam':

@@ -7,6 +7,7 @@ from gan_jax.methods.pggan import ProgressiveGAN
 from gan_jax.methods.pix2pix import Pix2Pix
 from gan_jax.methods.stargan import StarGAN
 from gan_jax.methods.style_transfer import StyleTransfer
+from gan_jax.methods.super_resolution import SuperResolution
 from gan_jax.registry import Registry
 
 METHODS = Registry('method', {
@@ -16,4 +17,5 @@ METHODS = Registry('method', {
     'style_transfer': StyleTransfer,
     'stargan': StarGAN,
     'pggan': ProgressiveGAN,
+    'super_resolution': SuperResolution,
 })

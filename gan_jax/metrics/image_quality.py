@@ -41,6 +41,8 @@ def _ssim_one(x, y, sigma: float = 1.5, data_range: float = 255.0):
   vx, vy, cxy = filt(x * x) - mx * mx, filt(y * y) - my * my, filt(x * y) - mx * my
   s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
   pad = 5  # (11 - 1) / 2: only windows that lie inside the image count
+  if min(x.shape) <= 2 * pad:
+    return float('nan')  # no whole window: SSIM is undefined (scikit-image refuses too)
   return float(np.mean(s[pad:-pad, pad:-pad]))
 
 

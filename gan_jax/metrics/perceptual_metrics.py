@@ -14,7 +14,10 @@ import functools
 import jax
 import numpy as np
 
+from gan_jax import images as images_lib
 from gan_jax import perceptual
+from gan_jax.metrics import image_quality
+from gan_jax.resize import imresize
 from gan_jax.sampling import translate_arrays
 
 LPIPS_NET = 'alex'
@@ -67,3 +70,20 @@ def style_content(images, ctx):
       [np.asarray(distance(state, x[i:i + 50])) for i in range(0, len(x), 50)])))
   return {'style_distance': style(out), 'style_distance_content': style(ex['a']),
           'content_lpips': float(np.mean(lpips_distance(out, ex['a'])))}
+
+
+def super_resolution(images, ctx):
+  del images
+  method, ex = ctx.method, _held_out(ctx)
+  scale = ctx.config.data.sr_scale
+  sr = translate_arrays(method, ctx.state, ctx.mesh, ex['a'], 'a2b', ctx.config.eval.batch_size)
+  bicubic = np.clip(imresize(ex['a'], scale), -1, 1).astype(np.float32)
+  hr8 = images_lib.to_uint8(ex['b']).astype(np.float64)
+  out = {}
+  for name, x in (('sr', sr), ('bicubic', bicubic)):
+    x8 = images_lib.to_uint8(x).astype(np.float64)   # as a stored output image
+    out[f'{name}_psnr_y'] = float(np.mean(image_quality.psnr_y(x8, hr8, scale)))
+    out[f'{name}_ssim_y'] = float(np.mean(image_quality.ssim_y(x8, hr8, scale)))
+    out[f'{name}_lpips'] = float(np.mean(lpips_distance(x, ex['b'])))
+  return out
+

@@ -34,5 +34,6 @@ METRICS = Registry('metric', {
     'paired_l1_psnr': Metric(translation.paired_l1_psnr, TranslatesImages),
     'domain_translation': Metric(digit_domains.domain_translation, TranslatesImages),
     'lpips': Metric(pm.lpips_metric, TranslatesImages),
+    'super_resolution': Metric(pm.super_resolution, TranslatesImages),
     'style_content': Metric(pm.style_content, StylizesImages),
 })

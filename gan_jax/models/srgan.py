@@ -88,5 +88,5 @@ class SRDiscriminator(nn.Module):
 
 def check_scale(scale: int) -> None:
   if scale < 2 or scale & (scale - 1):
-    raise UserError(f'config.model.sr_scale={scale}: SRResNet upsamples by powers of two '
+    raise UserError(f'config.data.sr_scale={scale}: SRResNet upsamples by powers of two '
                     '(2, 4, 8)')
