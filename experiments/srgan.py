@@ -27,7 +27,10 @@ def get_config(arg=None):
   c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 1000, 20_000, 20_000
   c.eval.main_metric, c.eval.main_mode = 'sr_lpips', 'min'
   if 'demo' in opts or 'smoke' in opts:
-    srresnet.demo_settings(c, 1000)
+    srresnet.demo_settings(c, 500)
+    c.loss.vgg_layer = 'relu2_2'              # SRGAN-VGG22: at 48 px relu5_x is 3 x 3
+    for o in (c.optim.g, c.optim.d):
+      o.lr = 1e-4                             # the paper's: fine-tuning a trained G
   if 'smoke' in opts:
     srresnet.smoke_settings(c)
   return c

@@ -60,7 +60,7 @@ def base_config() -> ml_collections.ConfigDict:
       norm='batch',         # 'instance' (CycleGAN) or 'batch' (pix2pix)
       downsamplings=2,      # resnet_*: stride-2 stages (CycleGAN: 2)
       d_layers=3,           # patchgan: 3 = the 70x70 PatchGAN; stargan: D's stride-2 convs
-      g_blocks=6,           # stargan: residual blocks in G
+      g_blocks=6,           # stargan / super_resolution: residual blocks in G
       label_mode='multi',   # stargan: 'multi' (binary attributes, BCE) or 'single' (softmax)
       dropout=0.0,          # resnet_* blocks / unet_* decoder (pix2pix: 0.5)
       spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
@@ -106,6 +106,7 @@ def base_config() -> ml_collections.ConfigDict:
       pixel_weight=1.0,     # SRResNet: 1
       vgg_weight=0.0,       # SRGAN: 1 (VGG19 relu5_4 / 12.75; style.vgg19_weights)
       gan_weight=0.0,       # SRGAN: 1e-3 (-log D(G(LR))); > 0 trains a discriminator
+      vgg_layer='',         # the content loss's layer; '' = relu5_4 (VGG54; relu5_3 on VGG16)
   ))
 
   c.progressive = ml_collections.ConfigDict(dict(  # pggan: the growing schedule

