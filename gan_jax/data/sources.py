@@ -1,9 +1,12 @@
 """The data source registry: `config.data.source` is '<kind>:<name>' and the kind
 (tfds, folder, embedded) picks the factory that builds it."""
 
+import numpy as np
+
 from gan_jax.data import digit_domains  # noqa: F401  (registers embedded:digit_domains)
 from gan_jax.data import embedded, folder, tfds_source
 from gan_jax.data.base import ImageSource, Truncated
+from gan_jax.data.pipeline import to_float
 from gan_jax.errors import UserError
 from gan_jax.registry import Registry
 
@@ -42,3 +45,15 @@ def build_source(data_config) -> ImageSource:
   if data_config.max_examples and data_config.max_examples < len(source):
     source = Truncated(source, data_config.max_examples)
   return source
+
+
+def held_out_images(data_config, n=None):
+  """The first n images (all when None) of the source's test split, whole, as
+  floats in [-1, 1]: what single-domain methods evaluate and preview on."""
+  cfg = data_config.copy_and_resolve_references()
+  with cfg.unlocked():
+    cfg.split, cfg.max_examples = 'test', 0
+  source = build_source(cfg)
+  idx = np.arange(len(source) if n is None else min(n, len(source)))
+  return to_float(source.get(idx)['image'])
+

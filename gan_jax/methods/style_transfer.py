@@ -17,12 +17,10 @@ from typing import Any
 import flax
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from gan_jax import images as images_lib
 from gan_jax import losses, perceptual
 from gan_jax.data import sources
-from gan_jax.data.pipeline import to_float
 from gan_jax.errors import UserError, warn
 from gan_jax.methods.base import StylizesImages
 from gan_jax.methods.network import NetworkState
@@ -106,12 +104,7 @@ class StyleTransfer(StylizesImages):
   @classmethod
   def held_out(cls, data_config, n=None):
     """Held-out content images (the test split): {'a': x, 'b': x} in [-1, 1]."""
-    cfg = data_config.copy_and_resolve_references()
-    with cfg.unlocked():
-      cfg.split, cfg.max_examples = 'test', 0
-    source = sources.build_source(cfg)
-    idx = np.arange(len(source) if n is None else min(n, len(source)))
-    x = to_float(source.get(idx)['image'])
+    x = sources.held_out_images(data_config, n)
     return {'a': x, 'b': x}
 
   # -- state ---------------------------------------------------------------------

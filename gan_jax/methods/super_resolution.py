@@ -25,7 +25,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.data import sources
-from gan_jax.data.pipeline import to_float
 from gan_jax.errors import UserError
 from gan_jax.methods.base import TranslatesImages
 from gan_jax.methods.network import NetworkState, variables
@@ -147,12 +146,7 @@ class SuperResolution(TranslatesImages):
   @classmethod
   def held_out(cls, data_config, n=None):
     """The test split's HR images ('b') and their LR inputs ('a')."""
-    cfg = data_config.copy_and_resolve_references()
-    with cfg.unlocked():
-      cfg.split, cfg.max_examples = 'test', 0
-    source = sources.build_source(cfg)
-    idx = np.arange(len(source) if n is None else min(n, len(source)))
-    hr = to_float(source.get(idx)['image'])
+    hr = sources.held_out_images(data_config, n)
     lr = np.asarray(low_resolution(jnp.asarray(hr), data_config.sr_scale))
     return {'a': lr, 'b': hr}
 
