@@ -194,9 +194,10 @@ def test_optimizer_restarts_where_the_level_of_detail_changes():
     ("--config.progressive.lr=12:0.1", 'not powers of two'),
     ('--config.model.conditional=True', "not by method 'pggan'"),
     ('--config.optim.g.schedule=linear', 'per resolution'),
+    ('--config.progressive.stable_kimg=0 --config.progressive.fade_kimg=0', 'never grow'),
 ])
 def test_config_errors_name_the_value(override, message, launch, tmp_path):
-  code, _, err = launch(f'--config={SMOKE}', f'--workdir={tmp_path}', override)
+  code, _, err = launch(f'--config={SMOKE}', f'--workdir={tmp_path}', *override.split())
   assert code != 0 and message in err, err
   assert 'Traceback' not in err
 

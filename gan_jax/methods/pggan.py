@@ -232,6 +232,9 @@ class ProgressiveGAN(GeneratesFromNoise):
     for key in ('stable_kimg', 'fade_kimg', 'total_kimg'):
       if pc[key] < 0:
         raise UserError(f'config.progressive.{key}={pc[key]} must be >= 0')
+    if pc.stable_kimg + pc.fade_kimg <= 0 and pc.start_res < resolution:
+      raise UserError('config.progressive.stable_kimg and fade_kimg are both 0: the networks '
+                      'would never grow; the paper uses 600 each')
     if pc.step_repeats <= 0:
       raise UserError(f'config.progressive.step_repeats={pc.step_repeats} must be > 0')
     unit = config.train.batch_size
