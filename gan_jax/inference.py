@@ -58,20 +58,22 @@ def translate_folder(method, state, mesh, input_dir, output_dir, direction, batc
     raise UserError(f'--input={input_dir!r} holds no images ({", ".join(IMAGE_EXTENSIONS)})')
   size, channels = method.info.image_shape[0], method.info.image_shape[-1]
   mode = 'L' if channels == 1 else 'RGB'
+  whole = getattr(method, 'any_size', False)  # fully convolutional (super-resolution)
   arrays, kept = [], []
   for name in names:
     try:
       with Image.open(os.path.join(input_dir, name)) as im:
         im = im.convert(mode)
         kept.append((name, im.size))
-        arrays.append(np.asarray(im.resize((size, size), Image.BICUBIC), np.float32))
+        arrays.append(np.asarray(im if whole else im.resize((size, size), Image.BICUBIC),
+                                 np.float32))
     except Exception as e:  # pylint: disable=broad-except
       warn(f'skipping {name}: not a readable image ({type(e).__name__})')
   if not arrays:
     raise UserError(f'none of the {len(names)} image files in {input_dir!r} is readable')
-  if getattr(method, 'any_size', False):  # fully convolutional (super-resolution): each
-    return _translate_each(method, state, mesh, input_dir, output_dir, direction,  # whole
-                           [n for n, _ in kept], mode)
+  if whole:
+    return _translate_each(method, state, mesh, output_dir, direction,
+                           [n for n, _ in kept], arrays, channels)
   x = np.stack(arrays).reshape(len(arrays), size, size, channels) / 127.5 - 1.0
   out = images_lib.to_uint8(translate_arrays(method, state, mesh, x, direction, batch_size))
   os.makedirs(output_dir, exist_ok=True)
@@ -86,18 +88,16 @@ def translate_folder(method, state, mesh, input_dir, output_dir, direction, batc
   return paths
 
 
-def _translate_each(method, state, mesh, input_dir, output_dir, direction, names, mode):
+def _translate_each(method, state, mesh, output_dir, direction, names, arrays, channels):
   """Each image whole, at its own size (one compile per distinct size); the output
   is written at the size the method returns (super-resolution: scale x larger)."""
   os.makedirs(output_dir, exist_ok=True)
   paths = []
-  for name in names:
-    with Image.open(os.path.join(input_dir, name)) as im:
-      x = np.asarray(im.convert(mode), np.float32)
-    x = x.reshape((1,) + x.shape[:2] + (1 if mode == 'L' else 3,)) / 127.5 - 1.0
+  for name, a in zip(names, arrays):
+    x = a.reshape((1,) + a.shape[:2] + (channels,)) / 127.5 - 1.0
     img = images_lib.to_uint8(translate_arrays(method, state, mesh, x, direction, 1))[0]
     path = os.path.join(output_dir, name)
-    Image.fromarray(img[..., 0] if mode == 'L' else img).save(path)
+    Image.fromarray(img[..., 0] if channels == 1 else img).save(path)
     paths.append(path)
   return paths
 
