@@ -7,6 +7,8 @@
   python launch.py --config=experiments/cyclegan.py --workdir=runs/h2z --mode=translate \\
       --input=photos/ --output=out/ --direction=a2b
   python launch.py --mode=stylize --content=photo.jpg --style=painting.jpg --output=out.png
+  python launch.py --config=experiments/inpainting.py:demo --workdir=runs/inpaint_demo \\
+      --mode=inpaint --input=photos/ --masks=masks/ --output=out/
   python launch.py --config=experiments/pacgan_toy.py:ring --workdir=runs/pg --mode=seeds --seeds=10
   any config field: --config.optim.g.lr=1e-4
 
@@ -42,17 +44,22 @@ def define_flags(fv: flags.FlagValues, argv) -> None:
   d = dict(flag_values=fv)
   flags.DEFINE_string('workdir', None, 'run folder: checkpoints, logs, samples', **d)
   flags.DEFINE_enum('mode', 'train', ['train', 'summary', 'eval', 'sample', 'translate', 'report',
-                                      'stylize', 'seeds'],
+                                      'stylize', 'seeds', 'inpaint'],
                     'what to do; report: table of a sweep workdir; translate: a folder of '
-                    'images; stylize: Gatys et al. style transfer of --content in the style '
+                    'images; inpaint: fill the holes (--masks) of a folder of images; '
+                    'stylize: Gatys et al. style transfer of --content in the style '
                     'of --style; seeds: --seeds trainings side by side (jax.vmap), their '
                     'metrics and mean +- standard error', **d)
   flags.DEFINE_integer('seeds', 10, 'seeds: how many (config.seed, config.seed + 1, ...)', **d)
   flags.DEFINE_string('checkpoint', 'latest', "eval/sample/translate: 'latest', 'best' (best "
                       'config.eval.main_metric) or a step number', **d)
   flags.DEFINE_integer('num_samples', 64, 'sample: how many PNGs', **d)
-  flags.DEFINE_string('output', None, 'sample/translate: output folder', **d)
-  flags.DEFINE_string('input', None, 'translate: folder of images to translate', **d)
+  flags.DEFINE_string('output', None, 'sample/translate/inpaint: output folder', **d)
+  flags.DEFINE_string('input', None, 'translate/inpaint: folder of images', **d)
+  flags.DEFINE_string('masks', None, 'inpaint: folder of masks named as the images (white = '
+                      'hole); none: holes drawn from --seed', **d)
+  flags.DEFINE_integer('seed', 0, 'inpaint without --masks: the seed the holes are drawn from',
+                       **d)
   flags.DEFINE_string('direction', 'a2b', 'translate: a2b or b2a (cyclegan)', **d)
   flags.DEFINE_string('target', None, 'translate (stargan): the target domain, e.g. '
                       'Blond_Hair,Young (attributes switched on, or none) or a domain name', **d)

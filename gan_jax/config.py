@@ -11,6 +11,7 @@ from typing import Dict, Iterable, Tuple
 
 import ml_collections
 
+from gan_jax import degrade
 from gan_jax.errors import UserError
 from gan_jax.metrics.context import INCEPTION_METRICS
 from gan_jax.metrics.inception import RESIZE_MODES
@@ -43,6 +44,12 @@ def base_config() -> ml_collections.ConfigDict:
       attributes='',        # stargan: names of the domain labels, comma-separated (bit i of a
                             # multi label; tfds celeb_a: these attributes make the label)
       sr_scale=4,           # super_resolution: LR inputs are the HR crops / this (bicubic)
+      mask=ml_collections.ConfigDict(dict(  # inpainting: the holes (gan_jax/masks.py)
+          kind='mixed',     # 'rect', 'stroke' (DeepFill v2's free-form) or 'mixed'
+          min_ratio=0.1,    # each image's hole covers a fraction drawn from [min, max]
+          max_ratio=0.4)),
+      degrade=degrade.default_config(),  # restoration: the old-photo degradations
+                            # (gan_jax/degrade.py): degrade.<kind>.p, .min, .max
   ))
 
   c.model = ml_collections.ConfigDict(dict(
@@ -58,8 +65,9 @@ def base_config() -> ml_collections.ConfigDict:
       mlp_batchnorm=False,  # MLP models: DCGAN-style BatchNorm in G and D (toy 2-D studies)
       # Image-to-image translation networks (resnet_*, unet_*, patchgan):
       norm='batch',         # 'instance' (CycleGAN) or 'batch' (pix2pix)
-      downsamplings=2,      # resnet_*: stride-2 stages (CycleGAN: 2)
-      d_layers=3,           # patchgan: 3 = the 70x70 PatchGAN; stargan: D's stride-2 convs
+      downsamplings=2,      # resnet_*: stride-2 stages (CycleGAN: 2); inpainting: U-Net depth
+      d_layers=3,           # patchgan: 3 = the 70x70 PatchGAN; stargan: D's stride-2 convs;
+                            # inpainting: the SN-PatchGAN's 5x5 stride-2 convs (DeepFill v2: 6)
       g_blocks=6,           # stargan / super_resolution: residual blocks in G
       label_mode='multi',   # stargan: 'multi' (binary attributes, BCE) or 'single' (softmax)
       dropout=0.0,          # resnet_* blocks / unet_* decoder (pix2pix: 0.5)
@@ -107,6 +115,13 @@ def base_config() -> ml_collections.ConfigDict:
       vgg_weight=0.0,       # SRGAN: 1 (VGG19 relu5_4 / 12.75; style.vgg19_weights)
       gan_weight=0.0,       # SRGAN: 1e-3 (-log D(G(LR))); > 0 trains a discriminator
       vgg_layer='',         # the content loss's layer; '' = relu5_4 (VGG54; relu5_3 on VGG16)
+      pixel_loss='mse',     # super_resolution / restoration: 'mse' (SRResNet) or 'l1'
+      # inpainting (Liu et al. 2018, eq. 7): G's loss terms, weighted; + gan_weight x hinge
+      valid_weight=1.0,     # L1 on the known pixels
+      hole_weight=6.0,      # L1 in the hole
+      perceptual_weight=0.05,  # L1 of VGG16 pool1-3 features of the output and of the composite
+      style_weight=120.0,   # L1 of their Gram matrices (each of the two)
+      tv_weight=0.1,        # total variation of the composite on the hole dilated by 1 px
   ))
 
   c.progressive = ml_collections.ConfigDict(dict(  # pggan: the growing schedule
@@ -119,6 +134,24 @@ def base_config() -> ml_collections.ConfigDict:
       lr='',                # 'res:lr,...' for G and D (G_lrate_dict); others optim.<g|d>.lr
       step_repeats=4,       # minibatch_repeats: the schedule is re-read every this many steps
       reset_optimizer=True, # reset_opt_for_new_lod: Adam restarts where floor/ceil(lod) changes
+  ))
+
+  c.stylegan = ml_collections.ConfigDict(dict(  # stylegan2 (models/stylegan2.py); channels
+      w_dim=512,            # at resolution r: min(model.channel_base // r, model.channel_max)
+      mapping_layers=8,     # the mapping network's dense layers (cifar config: 2)
+      d_architecture='resnet',  # 'resnet' or 'orig' (the cifar config)
+      mbstd_channels=1,     # minibatch stddev channels (groups: model.mbstd_group)
+      conv_clamp=256.0,     # activations clamped to +-this (the official default); 0 = off
+      style_mixing=0.9,     # probability of mixing two zs' ws in a training batch
+      pl_weight=2.0,        # path-length regularisation weight; 0 = off (cifar config)
+      pl_decay=0.01,        # its running mean's decay
+      pl_batch_shrink=2,    # it runs on batch / this samples
+      pl_every=4,           # every this many steps (lazy: G_reg_interval)
+      ema_kimg=10.0,        # G's EMA half-life in thousands of images
+      ema_rampup=0.0,       # > 0: the half-life is at most images shown x this (cifar: 0.05)
+      psi=1.0,              # sampling: truncation psi (1 = none)
+      psi_cutoff=0,         # sampling: truncate only the first this many ws; 0 = all
+      noise_mode='random',  # sampling: 'random', 'const' or 'none' noise inputs
   ))
 
   c.augment = ml_collections.ConfigDict(dict(
@@ -264,6 +297,25 @@ def apply_digits(c: ml_collections.ConfigDict) -> None:
   c.eval.num_samples = 1000
 
 
+def apply_photos(c: ml_collections.ConfigDict, size: int, steps: int) -> None:
+  """The restoration demos on crops of scikit-image's photos (no network needed):
+  train from each photo's left three quarters, evaluate on 50 crops of its right
+  quarter every 500 steps."""
+  c.data.source = 'embedded:photos'
+  c.data.image_size = size
+  c.train.num_steps = steps
+  c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 100, 500, 500
+  c.eval.every, c.eval.num_samples = 500, 50
+
+
+def apply_photos_smoke(c: ml_collections.ConfigDict) -> None:
+  """apply_smoke on the photos at 32 px, evaluated on 4 crops."""
+  apply_smoke(c)
+  c.data.source = 'embedded:photos'
+  c.data.image_size = 32
+  c.eval.every, c.eval.num_samples = 4, 4
+
+
 def set_schedule(c: ml_collections.ConfigDict, num_steps: int, log_every: int,
                  checkpoint_every: int) -> None:
   """Run length and intervals; sample grids are written with each checkpoint."""
@@ -399,7 +451,7 @@ RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every'
                         'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
                         'eval.', 'data.prefetch', 'data.workers', 'data.data_dir', 'data.download',
                         'model.sample_batch_stats', 'model.truncation',  # how samples are
-                                                # drawn, not what was trained
+                        'stylegan.psi', 'stylegan.noise_mode',  # drawn, not what was trained
                         'progressive.total_kimg')  # PGGAN's run length
 
 

@@ -13,7 +13,7 @@ from gan_jax import images as images_lib
 from gan_jax import parallel
 from gan_jax.data.folder import IMAGE_EXTENSIONS
 from gan_jax.errors import UserError, warn
-from gan_jax.methods.base import GeneratesFromNoise, TranslatesImages, require
+from gan_jax.methods.base import FillsHoles, GeneratesFromNoise, TranslatesImages, require
 from gan_jax.metrics.context import EvalContext
 from gan_jax.metrics.registry import METRICS
 from gan_jax.sampling import generate_images, translate_arrays
@@ -37,43 +37,111 @@ def evaluate(config, method, state, mesh, progress=False, generate_fn=None):
   return results, (None if samples is None else ctx.protocol(len(samples)))
 
 
-def translate_folder(method, state, mesh, input_dir, output_dir, direction, batch_size):
-  """Translates every image file in input_dir into output_dir under the same name, as
-  the official test.py: at the training resolution (grey or RGBA inputs converted,
-  any size resized to it), then resized back to the input's size. Returns the
-  written paths; unreadable files are skipped with a warning."""
-  require(method, TranslatesImages, '--mode=translate', hint='use --mode=sample')
-  method.check_direction(direction)
+def _image_names(input_dir, output_dir, mode):
+  """The image files of input_dir, sorted, after checking both folders."""
   if not input_dir or not os.path.isdir(input_dir):
     raise UserError(f'--input={input_dir!r} is not a folder')
   if not output_dir:
-    raise UserError('--output=DIR is required for --mode=translate')
+    raise UserError(f'--output=DIR is required for --mode={mode}')
   if os.path.abspath(output_dir) == os.path.abspath(input_dir):
-    raise UserError(f'--output={output_dir!r} is the input folder; translations would '
+    raise UserError(f'--output={output_dir!r} is the input folder; the outputs would '
                     'replace the inputs: choose another folder')
   names = sorted(f for f in os.listdir(input_dir)
                  if f.lower().endswith(IMAGE_EXTENSIONS)
                  and os.path.isfile(os.path.join(input_dir, f)))
   if not names:
     raise UserError(f'--input={input_dir!r} holds no images ({", ".join(IMAGE_EXTENSIONS)})')
-  size, channels = method.info.image_shape[0], method.info.image_shape[-1]
-  mode = 'L' if channels == 1 else 'RGB'
-  whole = getattr(method, 'any_size', False)  # fully convolutional (super-resolution)
+  return names
+
+
+def _read_images(input_dir, names, mode):
+  """(kept names, arrays (H, W[, C]) float32 0..255) of the readable files, converted to
+  PIL `mode`; unreadable ones are skipped with a warning."""
   arrays, kept = [], []
   for name in names:
     try:
       with Image.open(os.path.join(input_dir, name)) as im:
-        im = im.convert(mode)
-        kept.append((name, im.size))
-        arrays.append(np.asarray(im if whole else im.resize((size, size), Image.BICUBIC),
-                                 np.float32))
+        arrays.append(np.asarray(im.convert(mode), np.float32))
+        kept.append(name)
     except Exception as e:  # pylint: disable=broad-except
       warn(f'skipping {name}: not a readable image ({type(e).__name__})')
   if not arrays:
     raise UserError(f'none of the {len(names)} image files in {input_dir!r} is readable')
+  return kept, arrays
+
+
+def _save(path, img, channels):
+  Image.fromarray(img[..., 0] if channels == 1 else img).save(path)
+
+
+def inpaint_folder(method, state, mesh, input_dir, masks_dir, output_dir, seed):
+  """Fills the holes of every image in input_dir, each at its own size, into
+  output_dir under the same name. Masks: the file of the same name (any image
+  extension) in masks_dir, white (>= 128) where the hole is, the image's size;
+  without masks_dir, drawn as training draws them from (seed, image index) and
+  written to output_dir/masks/. Every mask is checked before anything is written."""
+  require(method, FillsHoles, '--mode=inpaint', hint='train experiments/inpainting.py')
+  names = _image_names(input_dir, output_dir, 'inpaint')
+  channels = method.info.image_shape[-1]
+  names, arrays = _read_images(input_dir, names, 'L' if channels == 1 else 'RGB')
+  holes = []
+  if masks_dir:
+    if not os.path.isdir(masks_dir):
+      raise UserError(f'--masks={masks_dir!r} is not a folder')
+    by_stem = {os.path.splitext(f)[0]: f for f in os.listdir(masks_dir)
+               if f.lower().endswith(IMAGE_EXTENSIONS)}
+    missing = [n for n in names if os.path.splitext(n)[0] not in by_stem]
+    if missing:
+      raise UserError(f'--masks={masks_dir!r} has no mask for {missing[:3]} ({len(missing)} '
+                      'images): a mask is named as its image, any image extension')
+    for name, a in zip(names, arrays):
+      mask_file = by_stem[os.path.splitext(name)[0]]
+      with Image.open(os.path.join(masks_dir, mask_file)) as im:
+        m = np.asarray(im.convert('L'))
+      if m.shape != a.shape[:2]:
+        raise UserError(f'mask {mask_file!r} is {m.shape[1]}x{m.shape[0]} but image {name!r} '
+                        f'is {a.shape[1]}x{a.shape[0]}')
+      holes.append((m >= 128).astype(np.float32)[..., None])
+  else:
+    for i, a in enumerate(arrays):
+      key = jax.random.fold_in(jax.random.PRNGKey(seed), i)
+      holes.append(np.asarray(method.random_masks(key, 1, *a.shape[:2]))[0])
+  os.makedirs(output_dir, exist_ok=True)
+  if not masks_dir:
+    os.makedirs(os.path.join(output_dir, 'masks'), exist_ok=True)
+  paths = []
+  for name, a, hole in zip(names, arrays, holes):
+    x = a.reshape((1,) + a.shape[:2] + (channels,)) / 127.5 - 1.0
+    inputs = np.asarray(method.with_mask(x, hole[None]))
+    img = images_lib.to_uint8(translate_arrays(method, state, mesh, inputs, 'a2b', 1))[0]
+    path = os.path.join(output_dir, name)
+    _save(path, img, channels)
+    paths.append(path)
+    if not masks_dir:
+      mask_path = os.path.join(output_dir, 'masks', os.path.splitext(name)[0] + '.png')
+      Image.fromarray((hole[..., 0] * 255).astype(np.uint8)).save(mask_path)
+  return paths
+
+
+def translate_folder(method, state, mesh, input_dir, output_dir, direction, batch_size):
+  """Translates every image file in input_dir into output_dir under the same name, as
+  the official test.py: at the training resolution (grey or RGBA inputs converted,
+  any size resized to it), then resized back to the input's size. Returns the
+  written paths; unreadable files are skipped with a warning."""
+  require(method, TranslatesImages, '--mode=translate', hint='use --mode=sample')
+  if isinstance(method, FillsHoles):
+    raise UserError('--mode=translate: inpainting needs masks; use --mode=inpaint --input=DIR '
+                    '[--masks=DIR] --output=DIR')
+  method.check_direction(direction)
+  names = _image_names(input_dir, output_dir, 'translate')
+  size, channels = method.info.image_shape[0], method.info.image_shape[-1]
+  whole = getattr(method, 'any_size', False)  # fully convolutional (super-resolution)
+  names, arrays = _read_images(input_dir, names, 'L' if channels == 1 else 'RGB')
   if whole:
-    return _translate_each(method, state, mesh, output_dir, direction,
-                           [n for n, _ in kept], arrays, channels)
+    return _translate_each(method, state, mesh, output_dir, direction, names, arrays, channels)
+  kept = [(n, a.shape[1::-1]) for n, a in zip(names, arrays)]
+  arrays = [np.asarray(Image.fromarray(a.astype(np.uint8)).resize((size, size), Image.BICUBIC),
+                       np.float32) for a in arrays]
   x = np.stack(arrays).reshape(len(arrays), size, size, channels) / 127.5 - 1.0
   out = images_lib.to_uint8(translate_arrays(method, state, mesh, x, direction, batch_size))
   os.makedirs(output_dir, exist_ok=True)
@@ -97,7 +165,7 @@ def _translate_each(method, state, mesh, output_dir, direction, names, arrays, c
     x = a.reshape((1,) + a.shape[:2] + (channels,)) / 127.5 - 1.0
     img = images_lib.to_uint8(translate_arrays(method, state, mesh, x, direction, 1))[0]
     path = os.path.join(output_dir, name)
-    Image.fromarray(img[..., 0] if channels == 1 else img).save(path)
+    _save(path, img, channels)
     paths.append(path)
   return paths
 

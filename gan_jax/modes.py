@@ -84,6 +84,11 @@ def _use_checkpoint(flags, config, mode) -> int:
                                        direction, config.eval.batch_size)
     print(f'translated {len(paths)} images {direction} with the step-{restored} '
           f'generator into {flags.output}')
+  elif mode == 'inpaint':
+    paths = inference.inpaint_folder(exp.method, state, exp.mesh, flags.input, flags.masks,
+                                     flags.output, flags.seed)
+    print(f'filled the holes of {len(paths)} images with the step-{restored} generator into '
+          f'{flags.output}')
   elif mode == 'sample':
     if not flags.output:
       raise UserError('--output=DIR is required for --mode=sample')

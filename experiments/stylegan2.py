@@ -1,0 +1,71 @@
+"""StyleGAN2 (Karras et al. 2020) as NVlabs/stylegan2-ada-pytorch's train.py
+configures it (cfg_specs), on any folder: or tfds source of square images.
+
+  python launch.py --config=experiments/stylegan2.py:paper256 \\
+      --config.data.source=folder:datasets/ffhq256 --workdir=runs/sg2_ffhq256
+  python launch.py --config=experiments/stylegan2.py:digits --workdir=runs/sg2_digits
+  python launch.py --config=experiments/stylegan2.py:digits --workdir=runs/sg2_digits \\
+      --mode=sample --num_samples=64 --output=out/sg2 --config.stylegan.psi=0.7
+Options: (none) the 'auto' config for 1 GPU at 256 px (batch 16, fmaps 0.5,
+gamma 0.0002 res^2 / batch, mapping 2, EMA ramp-up 0.05); paper256 (FFHQ/LSUN
+at 256 px: batch 64, mbstd 8, fmaps 0.5, lr 0.0025, gamma 1, EMA 20 kimg);
+stylegan2 (config F at 1024 px: batch 32, mbstd 4, fmaps 1, lr 0.002, gamma 10,
+EMA 10 kimg); digits (the embedded digits at 32 px with 128 channels: CPU
+minutes); smoke (seconds). All: Adam (0, 0.99) eps 1e-8, R1 every 16 steps,
+path length every 4 (weight 2), style mixing 0.9, mirrored images, 25,000 kimg.
+Not yet: ADA and mixed precision (fp32 with the official clamp 256), the
+dataset_tool's zip files (a folder of its PNGs works).
+"""
+
+from gan_jax import config as config_lib
+
+
+def stylegan2_settings(c, res: int, batch: int, mbstd: int, fmaps: float, lr: float,
+                       gamma: float, ema_kimg: float, ramp: float, mapping: int, kimg: float):
+  """One cfg_specs entry (train.py), for one GPU holding the whole batch."""
+  c.method = 'stylegan2'
+  c.data.image_size = res
+  c.train.batch_size = batch
+  c.model.mbstd_group = mbstd
+  c.model.channel_base, c.model.channel_max = int(fmaps * 32768), 512
+  c.model.z_dim = 512
+  c.stylegan.mapping_layers = mapping
+  c.stylegan.ema_kimg, c.stylegan.ema_rampup = ema_kimg, ramp
+  c.loss.r1_gamma, c.loss.r1_every = gamma, 16
+  for o in (c.optim.g, c.optim.d):
+    o.name, o.lr, o.b1, o.b2, o.eps = 'adam', lr, 0.0, 0.99, 1e-8
+  c.train.num_steps = int(kimg * 1000 // batch)
+  c.eval.metrics = ()
+
+
+def get_config(arg=None):
+  opts = config_lib.parse_arg(arg, ('paper256', 'stylegan2', 'digits', 'smoke'))
+  c = config_lib.base_config()
+  c.data.source = 'folder:datasets/ffhq'
+  c.data.channels = 3
+  c.data.random_flip = True                       # --mirror=1
+  if 'stylegan2' in opts:
+    stylegan2_settings(c, 1024, 32, 4, 1.0, 0.002, 10.0, 10.0, 0.0, 8, 25000)
+  elif 'paper256' in opts:
+    stylegan2_settings(c, 256, 64, 8, 0.5, 0.0025, 1.0, 20.0, 0.0, 8, 25000)
+  else:                                           # 'auto' at 256 px, 1 GPU
+    res, batch = 256, 16                          # max(min(4096 // res, 32), 1)
+    stylegan2_settings(c, res, batch, 4, 0.5, 0.0025, 0.0002 * res ** 2 / batch,
+                       batch * 10 / 32, 0.05, 2, 25000)
+  c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 1000, 10_000, 10_000
+  if 'digits' in opts or 'smoke' in opts:
+    config_lib.apply_digits(c)
+    c.eval.metrics = ('digits_score', 'digits_fd')
+    c.data.random_flip = False                    # digits are not mirror-symmetric
+    stylegan2_settings(c, 32, 32, 4, 0.125, 0.0025, 0.0002 * 32 ** 2 / 32, 10.0, 0.05, 2,
+                       200)
+    c.eval.metrics = ('digits_score', 'digits_fd')
+    c.model.channel_max = 128                     # 4096 // res, at most 128: CPU-sized
+    c.model.z_dim = c.stylegan.w_dim = 128
+    c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 100, 1000, 1000
+    c.eval.every = 1000
+  if 'smoke' in opts:
+    config_lib.apply_smoke(c)
+    c.model.channel_base, c.model.channel_max = 128, 16
+    c.model.z_dim = c.stylegan.w_dim = 16
+  return c
