@@ -10,8 +10,9 @@ Options: (none) the 'auto' config for 1 GPU at 256 px (batch 16, fmaps 0.5,
 gamma 0.0002 res^2 / batch, mapping 2, EMA ramp-up 0.05); paper256 (FFHQ/LSUN
 at 256 px: batch 64, mbstd 8, fmaps 0.5, lr 0.0025, gamma 1, EMA 20 kimg);
 stylegan2 (config F at 1024 px: batch 32, mbstd 4, fmaps 1, lr 0.002, gamma 10,
-EMA 10 kimg); digits (the embedded digits at 32 px with 128 channels: CPU
-minutes); smoke (seconds). All: Adam (0, 0.99) eps 1e-8, R1 every 16 steps,
+EMA 10 kimg); digits (the embedded digits at 32 px with 128 channels; not yet
+CPU-sized: a first measurement did not finish 5 steps in 5 minutes on 2 cores,
+bench/RESULTS.md); smoke (about a minute on a CPU). All: Adam (0, 0.99) eps 1e-8, R1 every 16 steps,
 path length every 4 (weight 2), style mixing 0.9, mirrored images, 25,000 kimg.
 Not yet: ADA and mixed precision (fp32 with the official clamp 256), the
 dataset_tool's zip files (a folder of its PNGs works).
