@@ -66,6 +66,12 @@ def define_flags(fv: flags.FlagValues, argv) -> None:
   flags.DEFINE_string('content', None, 'stylize: the content image', **d)
   flags.DEFINE_string('style', None, 'stylize: the style image (default: config.style.image)',
                       **d)
+  flags.DEFINE_string('mix_rows', '1,2,3,4,5', 'sample (StyleGAN2): the style-mixing figure\'s '
+                      'row seeds (also where the interpolations start)', **d)
+  flags.DEFINE_string('mix_cols', '6,7,8,9,10', 'sample (StyleGAN2): its column seeds, whose ws '
+                      'replace the rows\' at --styles (also where the interpolations end)', **d)
+  flags.DEFINE_string('styles', '', "sample (StyleGAN2): the ws taken from the columns, 'a-b' or "
+                      "'a,b'; default: two figures, the coarse half and the fine half", **d)
   flags.DEFINE_integer('label', None, 'sample: class of a class-conditional model', **d)
   flags.DEFINE_bool('summary_memory', True, 'summary: also compile the train step for its peak '
                     'memory per device (seconds to a minute on a CPU)', **d)

@@ -5,6 +5,7 @@ reference's README (256 px, 1 V100: about 24 s/kimg for paper256 at batch 64).
 
   python bench/stylegan2_speed.py digits cifar [--steps=8]
   python bench/stylegan2_speed.py paper256 stylegan2 --steps=32     # on a GPU
+  python bench/stylegan2_speed.py digits --set augment.pipe= --set model.channel_max=32
 Configs: digits (experiments/stylegan2.py:digits), cifar
 (experiments/stylegan2_cifar10.py, batch 64), paper256, stylegan2, auto. Steps
 are timed over a whole number of R1 intervals where --steps allows (16: every
@@ -30,9 +31,9 @@ SPECS = {'digits': 'stylegan2.py:digits', 'cifar': 'stylegan2_cifar10.py',
          'auto': 'stylegan2.py'}
 
 
-def measure(name, steps):
+def measure(name, steps, overrides=()):
   spec = os.path.join(os.path.dirname(launch.EXPERIMENTS), 'experiments', SPECS[name])
-  c = launch.load_config(['launch.py', f'--config={spec}'])
+  c = launch.load_config(['launch.py', f'--config={spec}'] + [f'--config.{o}' for o in overrides])
   res, ch, batch = c.data.image_size, c.data.channels, c.train.batch_size
   classes = 10 if c.model.conditional else 0
   method = StyleGAN2(c, DataInfo((res, res, ch), classes))
@@ -58,13 +59,15 @@ def main():
   p = argparse.ArgumentParser()
   p.add_argument('configs', nargs='+', choices=sorted(SPECS))
   p.add_argument('--steps', type=int, default=16)
+  p.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE',
+                 help='a config override, e.g. --set model.channel_max=32 (repeatable)')
   a = p.parse_args()
   print(f'device: {jax.devices()[0].device_kind} ({jax.devices()[0].platform}), '
         f'{a.steps} timed steps after the first')
   print('| config | px | batch | first step (compile) s | ms/step | img/s | s/kimg |')
   print('|---|---|---|---|---|---|---|')
   for name in a.configs:
-    res, batch, compile_s, per_step = measure(name, a.steps)
+    res, batch, compile_s, per_step = measure(name, a.steps, a.set)
     print(f'| {name} | {res} | {batch} | {compile_s:.1f} | {1000 * per_step:.0f} | '
           f'{batch / per_step:.1f} | {1000 * per_step / batch:.1f} |')
 

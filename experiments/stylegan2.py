@@ -10,11 +10,14 @@ Options: (none) the 'auto' config for 1 GPU at 256 px (batch 16, fmaps 0.5,
 gamma 0.0002 res^2 / batch, mapping 2, EMA ramp-up 0.05); paper256 (FFHQ/LSUN
 at 256 px: batch 64, mbstd 8, fmaps 0.5, lr 0.0025, gamma 1, EMA 20 kimg);
 stylegan2 (config F at 1024 px: batch 32, mbstd 4, fmaps 1, lr 0.002, gamma 10,
-EMA 10 kimg); digits (the embedded digits at 32 px with 128 channels; not yet
-CPU-sized: a first measurement did not finish 5 steps in 5 minutes on 2 cores,
-bench/RESULTS.md); smoke (about a minute on a CPU). All: Adam (0, 0.99) eps 1e-8, R1 every 16 steps,
-path length every 4 (weight 2), style mixing 0.9, mirrored images, 25,000 kimg.
-Not yet: ADA and mixed precision (fp32 with the official clamp 256), the
+EMA 10 kimg); digits (the embedded digits at 16 px, batch 32, 32 channels
+throughout: 'auto' sized for 2 CPU cores, about 0.5 s a step; ADA's
+ada_kimg 100); smoke (about a minute on a CPU). All: Adam (0, 0.99) eps 1e-8,
+R1 every 16 steps, path length every 4 (weight 2), style mixing 0.9, mirrored
+images (not the digits), ADA with the 'bgc' pipe and target 0.6 (train.py's
+default --aug=ada), 25,000 kimg. Figures: --mode=sample also writes the
+style-mixing (coarse and fine) and interpolation figures.
+Not yet: mixed precision (fp32 with the official clamp 256), the
 dataset_tool's zip files (a folder of its PNGs works).
 """
 
@@ -37,6 +40,7 @@ def stylegan2_settings(c, res: int, batch: int, mbstd: int, fmaps: float, lr: fl
     o.name, o.lr, o.b1, o.b2, o.eps = 'adam', lr, 0.0, 0.99, 1e-8
   c.train.num_steps = int(kimg * 1000 // batch)
   c.eval.metrics = ()
+  c.augment.pipe, c.augment.ada_target = 'bgc', 0.6   # --aug=ada --augpipe=bgc (the default)
 
 
 def get_config(arg=None):
@@ -58,15 +62,19 @@ def get_config(arg=None):
     config_lib.apply_digits(c)
     c.eval.metrics = ('digits_score', 'digits_fd')
     c.data.random_flip = False                    # digits are not mirror-symmetric
-    stylegan2_settings(c, 32, 32, 4, 0.125, 0.0025, 0.0002 * 32 ** 2 / 32, 10.0, 0.05, 2,
-                       200)
+    # 'auto' at 16 px, batch 32, sized for 2 CPU cores: 32 channels throughout
+    # (channel_base 1024, max 32), z and w 128; about 0.5 s a step (bench/RESULTS.md).
+    stylegan2_settings(c, 16, 32, 4, 1024 / 32768, 0.0025, 0.0002 * 16 ** 2 / 32, 10.0, 0.05,
+                       2, 96)
     c.eval.metrics = ('digits_score', 'digits_fd')
-    c.model.channel_max = 128                     # 4096 // res, at most 128: CPU-sized
+    c.model.channel_max = 32
     c.model.z_dim = c.stylegan.w_dim = 128
-    c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 100, 1000, 1000
-    c.eval.every = 1000
+    c.augment.ada_kimg = 100.0                    # a 100-kimg run: p may move by 1 in it
+    c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 100, 500, 500
+    c.eval.every = 500
   if 'smoke' in opts:
     config_lib.apply_smoke(c)
     c.model.channel_base, c.model.channel_max = 128, 16
     c.model.z_dim = c.stylegan.w_dim = 16
+    c.augment.p, c.augment.ada_kimg = 0.2, 0.1    # p starts at 0.2 and moves by 0.32
   return c

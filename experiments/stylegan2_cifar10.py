@@ -2,12 +2,13 @@
 conditional (--cond=1), mapping 2 layers, D 'orig' architecture with a projection
 onto the mapped label, minibatch stddev over groups of 32, batch 64, Adam 0.0025
 (0, 0.99), R1 gamma 0.01 every 16 steps, no path-length regularisation, no style
-mixing, EMA 500 kimg with ramp-up 0.05, 100,000 kimg. FID against the 50,000
+mixing, EMA 500 kimg with ramp-up 0.05, ADA ('bgc', target 0.6), 100,000 kimg.
+FID against the 50,000
 training images (the paper's protocol; REPRODUCING.md).
 
   python launch.py --config=experiments/stylegan2_cifar10.py --workdir=runs/sg2_cifar10 \\
       --config.eval.inception_weights=pt_inception-2015-12-05-6726825d.pth
-Not yet: ADA (the reference trains this config with it), mixed precision.
+Not yet: mixed precision.
 Options: smoke (seconds, on the embedded digits).
 """
 
@@ -33,4 +34,5 @@ def get_config(arg=None):
     c.model.channel_base, c.model.channel_max = 128, 16
     c.model.mbstd_group = 4
     c.model.z_dim = c.stylegan.w_dim = 16
+    c.augment.p, c.augment.ada_kimg = 0.2, 0.1    # p starts at 0.2 and moves by 0.32
   return c

@@ -152,10 +152,17 @@ def base_config() -> ml_collections.ConfigDict:
       psi=1.0,              # sampling: truncation psi (1 = none)
       psi_cutoff=0,         # sampling: truncate only the first this many ws; 0 = all
       noise_mode='random',  # sampling: 'random', 'const' or 'none' noise inputs
+      low_precision_res=0,  # bfloat16 in G's and D's blocks at this many highest resolutions
+                            # (the reference: 4, in float16, with conv_clamp 256); 0 = float32
   ))
 
   c.augment = ml_collections.ConfigDict(dict(
       policy='',            # DiffAugment: '' or a subset of 'color,translation,cutout'
+      pipe='',              # ADA (stylegan2): '' (none), 'blit', 'geom', 'color', 'bg', 'bgc'
+      p=0.0,                # ADA: the probability to start from (the fixed one without a target)
+      ada_target=0.6,       # ADA: steer p so that E[sign D(real)] -> this; 0 = keep p fixed
+      ada_interval=4,       # ADA: adjust p every this many steps
+      ada_kimg=500.0,       # ADA: thousands of images for p to go from 0 to 1
   ))
 
   def adam(lr):

@@ -15,11 +15,12 @@ def to_uint8(images) -> np.ndarray:
   return np.clip(np.round(x), 0, 255).astype(np.uint8)
 
 
-def make_grid(images, pad: int = 1) -> np.ndarray:
-  """(N, H, W, C) in [-1, 1] with N square -> one uint8 (rows*H, cols*W, C) image."""
+def make_grid(images, pad: int = 1, cols: int = 0) -> np.ndarray:
+  """(N, H, W, C) in [-1, 1] -> one uint8 (rows*H, cols*W, C) image, row by row;
+  cols = 0: as square as N allows."""
   x = to_uint8(images)
   n, h, w, c = x.shape
-  cols = int(np.ceil(np.sqrt(n)))
+  cols = cols or int(np.ceil(np.sqrt(n)))
   rows = int(np.ceil(n / cols))
   grid = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad, c), np.uint8)
   for i in range(n):

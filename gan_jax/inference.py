@@ -13,7 +13,8 @@ from gan_jax import images as images_lib
 from gan_jax import parallel
 from gan_jax.data.folder import IMAGE_EXTENSIONS
 from gan_jax.errors import UserError, warn
-from gan_jax.methods.base import FillsHoles, GeneratesFromNoise, TranslatesImages, require
+from gan_jax.methods.base import (FillsHoles, GeneratesFromNoise, MixesStyles, TranslatesImages,
+                                  require)
 from gan_jax.metrics.context import EvalContext
 from gan_jax.metrics.registry import METRICS
 from gan_jax.sampling import generate_images, translate_arrays
@@ -246,6 +247,63 @@ def write_samples(method, state, mesh, num, output, seed, batch_size, label=None
     images_lib.save_png(path, img)
     paths.append(path)
   images_lib.save_png(os.path.join(output, 'grid.png'), images_lib.make_grid(imgs))
+  return paths
+
+
+def parse_styles(spec: str, num_ws: int):
+  """'a-b' (inclusive) or 'a,b,c' -> ws indices, each in [0, num_ws)."""
+  try:
+    if '-' in spec:
+      lo, hi = (int(v) for v in spec.split('-'))
+      out = list(range(lo, hi + 1))
+    else:
+      out = [int(v) for v in spec.split(',')]
+  except ValueError:
+    out = []
+  if not out or min(out) < 0 or max(out) >= num_ws:
+    raise UserError(f"--styles={spec!r}; allowed: 'a-b' or 'a,b,...' with ws indices in "
+                    f'0..{num_ws - 1}')
+  return out
+
+
+def parse_seeds(spec: str, flag: str):
+  try:
+    seeds = [int(v) for v in spec.split(',')]
+  except ValueError:
+    seeds = []
+  if not seeds:
+    raise UserError(f"--{flag}={spec!r}; allowed: comma-separated integer seeds, e.g. '1,2,3'")
+  return seeds
+
+
+def write_style_figures(method, state, output, row_seeds, col_seeds, styles=None, label=None,
+                        steps: int = 8):
+  """style_mixing_coarse.png and _fine.png (the column seeds' first / last half of
+  the ws; or style_mixing.png with the given ws), and interpolation.png (row seed
+  i to column seed i, linear in W). Seeds give z as sample_inputs would."""
+  require(method, MixesStyles, 'style-mixing figures')
+  z = lambda seeds: jnp.stack([jax.random.normal(jax.random.PRNGKey(s), (method.z_dim,))
+                               for s in seeds])
+  rz, cz = z(row_seeds), z(col_seeds)
+  labels = None
+  if method.conditional:
+    labels = [label or 0] * max(len(row_seeds), len(col_seeds))
+  half = method.num_ws // 2
+  figures = ({'style_mixing': styles} if styles is not None else
+             {'style_mixing_coarse': list(range(half)),
+              'style_mixing_fine': list(range(half, method.num_ws))})
+  os.makedirs(output, exist_ok=True)
+  paths = []
+  mix = jax.jit(method.style_mixing, static_argnums=(3,))
+  for name, ws in figures.items():
+    imgs = mix(state, rz, cz, tuple(ws), labels)
+    paths.append(os.path.join(output, f'{name}.png'))
+    images_lib.save_png(paths[-1], images_lib.make_grid(imgs, cols=len(col_seeds) + 1))
+  n = min(len(row_seeds), len(col_seeds))
+  imgs = jax.jit(method.interpolation, static_argnums=(3,))(
+      state, rz[:n], cz[:n], steps, None if labels is None else labels[:n])
+  paths.append(os.path.join(output, 'interpolation.png'))
+  images_lib.save_png(paths[-1], images_lib.make_grid(imgs, cols=steps))
   return paths
 
 

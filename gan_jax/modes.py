@@ -12,6 +12,7 @@ from gan_jax import images as images_lib
 from gan_jax import cache, inference, parallel, plots, report, seeds, stylize, sweep, train
 from gan_jax.errors import UserError
 from gan_jax.experiment import Experiment
+from gan_jax.methods.base import MixesStyles
 from gan_jax.methods.style_transfer import load_vgg
 
 
@@ -92,10 +93,20 @@ def _use_checkpoint(flags, config, mode) -> int:
   elif mode == 'sample':
     if not flags.output:
       raise UserError('--output=DIR is required for --mode=sample')
+    mixing = isinstance(exp.method, MixesStyles)
+    if mixing:      # checked before anything is written
+      styles = (inference.parse_styles(flags.styles, exp.method.num_ws) if flags.styles
+                else None)
+      rows = inference.parse_seeds(flags.mix_rows, 'mix_rows')
+      cols = inference.parse_seeds(flags.mix_cols, 'mix_cols')
     paths = inference.write_samples(exp.method, state, exp.mesh, flags.num_samples, flags.output,
                                     config.seed, config.eval.batch_size, flags.label)
     print(f'wrote {len(paths)} samples from step {restored} to {flags.output} '
           f'(all of them in one picture: {os.path.join(flags.output, "grid.png")})')
+    if mixing:
+      figures = inference.write_style_figures(exp.method, state, flags.output, rows, cols,
+                                              styles, flags.label)
+      print('style mixing and interpolation: ' + ', '.join(os.path.basename(p) for p in figures))
   return 0
 
 

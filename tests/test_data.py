@@ -1,8 +1,10 @@
 """Each source yields the documented shapes, dtypes and ranges; batches are a
 pure function of (seed, step); bad data gives one clear error."""
 
+import json
 import os
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -152,6 +154,45 @@ def test_folder_errors(tmp_path):
   (tmp_path / 'x.png').write_bytes(b'garbage')
   with pytest.raises(UserError, match='none of its 1 image files is readable'):
     sources.build_source(data_cfg(source=f'folder:{tmp_path}'))
+
+
+def _dataset_tool_layout(root, labels):
+  """stylegan2-ada-pytorch's dataset_tool output: 00000/img00000000.png, ... and
+  dataset.json; two images per 'shard' folder, so that the folders are not classes."""
+  names = [f'{i // 2:05d}/img{i:08d}.png' for i in range(len(labels))]
+  for i, n in enumerate(names):
+    write_image(str(root / n), value=30 * i)
+  listed = None if labels[0] is None else [[n, y] for n, y in zip(names, labels)]
+  (root / 'dataset.json').write_text(json.dumps({'labels': listed}))
+  return names
+
+
+def test_dataset_tool_folder_and_zip(tmp_path):
+  names = _dataset_tool_layout(tmp_path / 'ds', [3, 0, 3, 1, 0])
+  with zipfile.ZipFile(tmp_path / 'ds.zip', 'w') as z:
+    for n in names + ['dataset.json']:
+      z.write(tmp_path / 'ds' / n, n)
+  for spec in (f'folder:{tmp_path}/ds', f'folder:{tmp_path}/ds.zip'):
+    src = sources.build_source(data_cfg(source=spec, image_size=8, channels=3))
+    assert len(src) == 5 and src.num_classes == 4, spec     # labels from the json, not folders
+    b = src.get([0, 1, 2, 3, 4])
+    assert list(b['label']) == [3, 0, 3, 1, 0] and b['image'].shape == (5, 8, 8, 3), spec
+    assert list(b['image'][:, 0, 0, 0]) == [0, 30, 60, 90, 120], spec   # in name order
+  _dataset_tool_layout(tmp_path / 'plain', [None] * 3)
+  src = sources.build_source(data_cfg(source=f'folder:{tmp_path}/plain', image_size=8))
+  assert len(src) == 3 and src.num_classes == 0
+
+
+def test_dataset_tool_errors(tmp_path):
+  with pytest.raises(UserError, match='no such zip file'):
+    sources.build_source(data_cfg(source=f'folder:{tmp_path}/missing.zip'))
+  (tmp_path / 'bad.zip').write_bytes(b'not a zip')
+  with pytest.raises(UserError, match='not a readable zip file'):
+    sources.build_source(data_cfg(source=f'folder:{tmp_path}/bad.zip'))
+  _dataset_tool_layout(tmp_path / 'ds', [1, 2])
+  (tmp_path / 'ds' / 'dataset.json').write_text(json.dumps({'labels': [['00000/x.png', 1]]}))
+  with pytest.raises(UserError, match=r"no label for 2 image\(s\), e.g. '00000/img00000000.png'"):
+    sources.build_source(data_cfg(source=f'folder:{tmp_path}/ds'))
 
 
 def test_source_name_errors():

@@ -4,9 +4,17 @@ Images directly in <path> are unlabelled; if <path> has subfolders, each is a
 class (label = index of its sorted name) and loose images beside them are
 ignored with a warning. Unreadable files are skipped
 with a warning naming them; a folder with no readable image is an error.
+
+stylegan2-ada-pytorch's dataset_tool layout is read as that tool writes it: a
+folder or a .zip file whose images sit anywhere under it (its 00000/, 00001/
+subfolders are not classes) and whose dataset.json gives the labels
+({"labels": [["00000/img00000000.png", 6], ...]} or null for none).
 """
 
+import io
+import json
 import os
+import zipfile
 
 import numpy as np
 from PIL import Image
@@ -42,6 +50,24 @@ def list_images(root: str):
   return paths, labels, classes
 
 
+def dataset_tool_labels(names, labels_json, where: str):
+  """(labels, num_classes) for the image names (relative, '/'-separated) from a
+  dataset.json's text; unlabelled (zeros, 0) when its labels are null."""
+  try:
+    listed = json.loads(labels_json).get('labels')
+  except (ValueError, AttributeError) as e:
+    raise UserError(f'{where}/dataset.json is not a dataset_tool label file ({e})') from None
+  if listed is None:
+    return np.zeros(len(names), np.int32), 0
+  table = {name.replace('\\', '/'): label for name, label in listed}
+  missing = [n for n in names if n not in table]
+  if missing:
+    raise UserError(f'{where}/dataset.json has no label for {len(missing)} image(s), e.g. '
+                    f'{missing[0]!r}')
+  labels = np.array([table[n] for n in names], np.int32)
+  return labels, int(labels.max()) + 1
+
+
 def readable(path: str) -> bool:
   try:
     with Image.open(path) as im:
@@ -51,10 +77,28 @@ def readable(path: str) -> bool:
     return False
 
 
+def dataset_tool_images(root: str):
+  """(paths, labels, num_classes) of a dataset_tool folder: every image under
+  root, in sorted relative-name order, labelled by dataset.json."""
+  names = []
+  for dirpath, dirnames, files in os.walk(root):
+    dirnames.sort()
+    names += [os.path.relpath(os.path.join(dirpath, f), root).replace(os.sep, '/')
+              for f in files if f.lower().endswith(IMAGE_EXTENSIONS)]
+  names.sort()
+  with open(os.path.join(root, 'dataset.json')) as f:
+    labels, num_classes = dataset_tool_labels(names, f.read(), root)
+  return [os.path.join(root, n) for n in names], labels, num_classes
+
+
 class FolderSource(ImageSource):
 
   def __init__(self, root: str, size: int, channels: int):
-    paths, labels, classes = list_images(root)
+    if os.path.isfile(os.path.join(root, 'dataset.json')):
+      paths, labels, num_classes = dataset_tool_images(root)
+      classes = range(num_classes)
+    else:
+      paths, labels, classes = list_images(root)
     if not paths:
       raise UserError(f'data folder {root!r} holds no images '
                       f'(looked for {", ".join(IMAGE_EXTENSIONS)})')
@@ -81,5 +125,43 @@ class FolderSource(ImageSource):
     return {'image': np.stack(images), 'label': self.labels[np.asarray(indices)]}
 
 
+class ZipSource(ImageSource):
+  """A dataset_tool .zip: its images in sorted name order, dataset.json's labels."""
+
+  def __init__(self, path: str, size: int, channels: int):
+    try:
+      with zipfile.ZipFile(path) as z:
+        names = sorted(n for n in z.namelist() if n.lower().endswith(IMAGE_EXTENSIONS))
+        labels_json = z.read('dataset.json').decode() if 'dataset.json' in z.namelist() else None
+    except (OSError, zipfile.BadZipFile) as e:
+      raise UserError(f'data.source=folder:{path}: not a readable zip file ({e})') from None
+    if not names:
+      raise UserError(f'zip file {path!r} holds no images (looked for '
+                      f'{", ".join(IMAGE_EXTENSIONS)})')
+    if labels_json is None:
+      self.labels, self.num_classes = np.zeros(len(names), np.int32), 0
+    else:
+      self.labels, self.num_classes = dataset_tool_labels(names, labels_json, path)
+    self.path, self.names = path, names
+    self.name = f'folder:{path}'
+    self.size, self.channels = size, channels
+
+  def __len__(self):
+    return len(self.names)
+
+  def get(self, indices):
+    images = []
+    with zipfile.ZipFile(self.path) as z:     # opened per batch: safe across threads
+      for i in indices:
+        with Image.open(io.BytesIO(z.read(self.names[i]))) as im:
+          images.append(conform_image(np.asarray(im.convert('RGB')), self.size, self.channels))
+    return {'image': np.stack(images), 'label': self.labels[np.asarray(indices)]}
+
+
 def folder_source(path, data_config):
-  return FolderSource(os.path.expanduser(path), data_config.image_size, data_config.channels)
+  path = os.path.expanduser(path)
+  if path.lower().endswith('.zip'):
+    if not os.path.isfile(path):
+      raise UserError(f'data.source=folder:{path}: no such zip file')
+    return ZipSource(path, data_config.image_size, data_config.channels)
+  return FolderSource(path, data_config.image_size, data_config.channels)

@@ -142,6 +142,23 @@ class GeneratesFromNoise(Method):
     return self.generate(state, inputs)
 
 
+class MixesStyles(GeneratesFromNoise):
+  """A style-based generator (StyleGAN2): each image from num_ws style vectors w,
+  so styles of different seeds can be mixed and paths in W drawn."""
+  describes = 'generates images from noise through per-layer styles'
+  num_ws: int = 0
+  z_dim: int = 0
+
+  @abc.abstractmethod
+  def style_mixing(self, state, row_z, col_z, styles, labels=None) -> jax.Array:
+    """(rows + 1) x (cols + 1) images, row by row: a blank, the column seeds; each
+    row seed, then it with the column seeds' ws at `styles`."""
+
+  @abc.abstractmethod
+  def interpolation(self, state, z0, z1, steps: int, labels=None) -> jax.Array:
+    """len(z0) rows of `steps` images from z0[i] to z1[i], linear in W."""
+
+
 class TranslatesImages(Method):
   """Maps images of one domain to another (a2b, and b2a when unpaired)."""
   describes = 'translates images'

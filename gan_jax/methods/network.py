@@ -62,8 +62,12 @@ class NetworkState:
   def create(cls, module_variables: dict, tx: optax.GradientTransformation,
              ema_decay: float = 0.0, weight_clip: float = 0.0,
              clip_before_step: bool = False, ema_stats: bool = False) -> 'NetworkState':
-    params = module_variables['params']
-    stats = module_variables.get('batch_stats', {})
+    # Strongly typed: an initialiser's Python scalar (jnp.full(shape, 1.0)) gives a
+    # weakly typed leaf, the step's output is strong, and jit would compile the
+    # step a second time for its second call.
+    strong = lambda tree: jax.tree.map(lambda x: jnp.asarray(x, x.dtype), tree)
+    params = strong(module_variables['params'])
+    stats = strong(module_variables.get('batch_stats', {}))
     return cls(params=params, batch_stats=stats,
                opt_state=tx.init(params),
                # A copy, not an alias: the state is donated to the step, leaf by leaf.

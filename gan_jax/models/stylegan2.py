@@ -22,7 +22,7 @@ Images are NHWC in [-1, 1]. Parameter counts equal the reference's (tests).
 """
 
 import math
-from typing import Optional
+from typing import Any, Optional
 
 import flax.linen as nn
 import jax
@@ -134,14 +134,16 @@ class Conv(nn.Module):
   down: int = 1
   use_bias: bool = True
   conv_clamp: Optional[float] = None
+  dtype: Any = jnp.float32          # the computation's; parameters stay float32
 
   @nn.compact
   def __call__(self, x, gain: float = 1.0):
     cin, k = x.shape[-1], self.kernel
     w = self.param('weight', nn.initializers.normal(1.0), (k, k, cin, self.features))
-    x = conv2d(x, w * (1.0 / math.sqrt(cin * k * k)), down=self.down)
+    x = conv2d(x.astype(self.dtype), (w * (1.0 / math.sqrt(cin * k * k))).astype(self.dtype),
+               down=self.down)
     if self.use_bias:
-      x = x + self.param('bias', nn.initializers.zeros, (self.features,))
+      x = x + self.param('bias', nn.initializers.zeros, (self.features,)).astype(self.dtype)
     clamp = self.conv_clamp
     if self.activation == 'lrelu':
       return lrelu(x, gain, clamp)
@@ -153,11 +155,12 @@ def modulated_conv(x, weight, styles, demodulate: bool = True, up: int = 1):
   """x (N, H, W, I) * styles (N, I), the shared kernel (k, k, I, O), then each output
   channel divided by its norm over (k, k, I) when demodulating: the reference's
   non-fused path, the same numbers as its grouped convolution."""
-  y = conv2d(x * styles[:, None, None, :], weight, up=up)
+  dtype = x.dtype                     # styles and coefficients in float32, applied in x's
+  y = conv2d(x * styles[:, None, None, :].astype(dtype), weight.astype(dtype), up=up)
   if demodulate:
     sq = jnp.sum(jnp.square(weight), axis=(0, 1))                        # (I, O)
     d = jax.lax.rsqrt(jnp.square(styles) @ sq + 1e-8)                    # (N, O)
-    y = y * d[:, None, None, :]
+    y = y * d[:, None, None, :].astype(dtype)
   return y
 
 
@@ -168,9 +171,11 @@ class SynthesisLayer(nn.Module):
   up: int = 1
   noise_mode: str = 'random'
   conv_clamp: Optional[float] = None
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, w, gain: float = 1.0):
+    x = x.astype(self.dtype)
     cin = x.shape[-1]
     styles = Dense(cin, bias_init=1.0, name='affine')(w)
     weight = self.param('weight', nn.initializers.normal(1.0), (3, 3, cin, self.features))
@@ -180,15 +185,16 @@ class SynthesisLayer(nn.Module):
                                                     (self.resolution, self.resolution, 1)))
     x = modulated_conv(x, weight, styles, up=self.up)
     if self.noise_mode == 'random':
-      noise = jax.random.normal(self.make_rng('noise'), x.shape[:3] + (1,), x.dtype)
-      x = x + noise * strength
+      noise = jax.random.normal(self.make_rng('noise'), x.shape[:3] + (1,), jnp.float32)
+      x = x + (noise * strength).astype(x.dtype)
     elif self.noise_mode == 'const':
-      x = x + const.value * strength
-    x = x + self.param('bias', nn.initializers.zeros, (self.features,))
+      x = x + (const.value * strength).astype(x.dtype)
+    x = x + self.param('bias', nn.initializers.zeros, (self.features,)).astype(x.dtype)
     return lrelu(x, gain, self.conv_clamp)
 
 
 class ToRGB(nn.Module):
+  """Its output is float32 whatever the block's dtype (the image sum is)."""
   channels: int
   conv_clamp: Optional[float] = None
 
@@ -197,7 +203,7 @@ class ToRGB(nn.Module):
     cin = x.shape[-1]
     styles = Dense(cin, bias_init=1.0, name='affine')(w) * (1.0 / math.sqrt(cin))
     weight = self.param('weight', nn.initializers.normal(1.0), (1, 1, cin, self.channels))
-    x = modulated_conv(x, weight, styles, demodulate=False)
+    x = modulated_conv(x, weight, styles, demodulate=False).astype(jnp.float32)
     x = x + self.param('bias', nn.initializers.zeros, (self.channels,))
     return jnp.clip(x, -self.conv_clamp, self.conv_clamp) if self.conv_clamp else x
 
@@ -235,6 +241,13 @@ class MappingNetwork(nn.Module):
     return ws
 
 
+def block_dtype(res: int, resolution: int, low_precision_res: int):
+  """bfloat16 for the `low_precision_res` highest resolutions (the reference's
+  num_fp16_res, in bfloat16: float32's exponent range, so no overflow scaling)."""
+  highest = int(math.log2(resolution))
+  return jnp.bfloat16 if int(math.log2(res)) > highest - low_precision_res else jnp.float32
+
+
 class SynthesisNetwork(nn.Module):
   resolution: int
   channels: int = 3
@@ -242,6 +255,7 @@ class SynthesisNetwork(nn.Module):
   channel_max: int = 512
   noise_mode: str = 'random'
   conv_clamp: Optional[float] = None
+  low_precision_res: int = 0
 
   @nn.compact
   def __call__(self, ws):
@@ -251,7 +265,8 @@ class SynthesisNetwork(nn.Module):
     x = jnp.broadcast_to(const[None], (n, 4, 4, ch(4)))
     img, w_idx, res = None, 0, 4
     while res <= self.resolution:
-      kw = dict(noise_mode=self.noise_mode, conv_clamp=self.conv_clamp)
+      kw = dict(noise_mode=self.noise_mode, conv_clamp=self.conv_clamp,
+                dtype=block_dtype(res, self.resolution, self.low_precision_res))
       if res > 4:
         x = SynthesisLayer(ch(res), res, up=2, name=f'b{res}_conv0', **kw)(x, ws[:, w_idx])
         w_idx += 1
@@ -274,11 +289,13 @@ class Generator(nn.Module):
   channel_max: int = 512
   noise_mode: str = 'random'
   conv_clamp: Optional[float] = None
+  low_precision_res: int = 0        # bfloat16 in this many highest resolutions' blocks
 
   def setup(self):
     self.mapping = MappingNetwork(self.w_dim, num_ws(self.resolution), self.mapping_layers)
     self.synthesis = SynthesisNetwork(self.resolution, self.channels, self.channel_base,
-                                      self.channel_max, self.noise_mode, self.conv_clamp)
+                                      self.channel_max, self.noise_mode, self.conv_clamp,
+                                      self.low_precision_res)
 
   def __call__(self, z, c=None, psi: float = 1.0, cutoff: Optional[int] = None,
                track_w_avg: bool = False):
@@ -315,25 +332,28 @@ class Discriminator(nn.Module):
   mbstd_channels: int = 1
   conv_clamp: Optional[float] = None
   mapping_layers: int = 8          # of the label mapping (conditional)
+  low_precision_res: int = 0       # bfloat16 in this many highest resolutions' blocks
 
   @nn.compact
   def __call__(self, x, c=None):
     ch = lambda r: channels_at(r, self.channel_base, self.channel_max)
     clamp = self.conv_clamp
     res = self.resolution
-    x = Conv(ch(res), 1, conv_clamp=clamp, name=f'b{res}_fromrgb')(x)
+    dtype = lambda r: block_dtype(r, self.resolution, self.low_precision_res)
+    x = Conv(ch(res), 1, conv_clamp=clamp, dtype=dtype(res), name=f'b{res}_fromrgb')(x)
     while res > 4:
+      kw = dict(conv_clamp=clamp, dtype=dtype(res))
       if self.architecture == 'resnet':
-        y = Conv(ch(res // 2), 1, 'linear', down=2, use_bias=False,
+        y = Conv(ch(res // 2), 1, 'linear', down=2, use_bias=False, dtype=dtype(res),
                  name=f'b{res}_skip')(x, gain=math.sqrt(0.5))
-        x = Conv(ch(res), 3, conv_clamp=clamp, name=f'b{res}_conv0')(x)
-        x = Conv(ch(res // 2), 3, down=2, conv_clamp=clamp, name=f'b{res}_conv1')(
-            x, gain=math.sqrt(0.5))
+        x = Conv(ch(res), 3, name=f'b{res}_conv0', **kw)(x)
+        x = Conv(ch(res // 2), 3, down=2, name=f'b{res}_conv1', **kw)(x, gain=math.sqrt(0.5))
         x = y + x
       else:
-        x = Conv(ch(res), 3, conv_clamp=clamp, name=f'b{res}_conv0')(x)
-        x = Conv(ch(res // 2), 3, down=2, conv_clamp=clamp, name=f'b{res}_conv1')(x)
+        x = Conv(ch(res), 3, name=f'b{res}_conv0', **kw)(x)
+        x = Conv(ch(res // 2), 3, down=2, name=f'b{res}_conv1', **kw)(x)
       res //= 2
+    x = x.astype(jnp.float32)                                  # the epilogue in float32
     if self.mbstd_group:
       x = minibatch_stddev(x, self.mbstd_group, self.mbstd_channels)
     x = Conv(ch(4), 3, conv_clamp=clamp, name='b4_conv')(x)
