@@ -6,7 +6,9 @@ The compilation cache is jax's persistent one: a program compiled once (a
 train step, a sampler, the Inception pass) is written to disk, and a resumed
 run, a second sweep point or `--mode=eval` of the same config loads it instead
 of compiling again; at most 4 GiB, least recently used entries deleted first.
-GAN_JAX_XLA_CACHE=0 turns it off (the tests do, except where they test it).
+GAN_JAX_XLA_CACHE=0 turns it off; GAN_JAX_XLA_CACHE=/some/folder puts it there
+instead (the tests share one fresh folder per session, so a resumed or repeated
+run in a later test reads its programs instead of compiling them again).
 `watch()` tells whether a piece of work compiled or read the cache, for the
 run's first lines.
 """
@@ -34,12 +36,14 @@ def _count(event: str, **_):
 
 
 def enable_compilation_cache():
-  """Turns on jax's persistent cache under root()/xla (before the first compile);
-  returns its folder, or None when GAN_JAX_XLA_CACHE=0."""
+  """Turns on jax's persistent cache (before the first compile) under root()/xla,
+  or the folder GAN_JAX_XLA_CACHE names; returns its folder, or None when
+  GAN_JAX_XLA_CACHE=0."""
   import jax  # pylint: disable=g-import-not-at-top
-  if os.environ.get('GAN_JAX_XLA_CACHE', '1').lower() in ('0', 'off', 'false', 'no'):
+  setting = os.environ.get('GAN_JAX_XLA_CACHE', '1')
+  if setting.lower() in ('0', 'off', 'false', 'no'):
     return None
-  path = os.path.join(root(), 'xla')
+  path = setting if os.sep in setting else os.path.join(root(), 'xla')
   jax.config.update('jax_compilation_cache_dir', path)
   jax.config.update('jax_persistent_cache_min_compile_time_secs', MIN_COMPILE_SECONDS)
   jax.config.update('jax_compilation_cache_max_size', MAX_BYTES)

@@ -1,17 +1,39 @@
-"""Test set-up: 4 fake CPU devices (before JAX is imported), repo on sys.path."""
+"""Test set-up: 4 fake CPU devices and the test compile flag (before JAX is
+imported), a session compilation cache, repo on sys.path."""
 
 import os
+import shutil
 import sys
+import tempfile
+
+from fingerprints import TEST_XLA_FLAGS  # noqa: E402  (LLVM -O1: compiles faster)
 
 os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +
-                           ' --xla_force_host_platform_device_count=4').strip()
+                           f' --xla_force_host_platform_device_count=4 {TEST_XLA_FLAGS}').strip()
 os.environ.setdefault('JAX_PLATFORMS', 'cpu')
-os.environ.setdefault('GAN_JAX_XLA_CACHE', '0')  # test_process.py turns it on where it tests it
+# One fresh compilation cache per test session, shared by the pytest-xdist
+# workers (they inherit this environment) and the launch.py subprocesses: a
+# resumed or repeated run in a later test reads its programs instead of
+# compiling them again (bitwise the same executable; test_process.py checks).
+if 'GAN_JAX_XLA_CACHE' not in os.environ:
+  os.environ['GAN_JAX_XLA_CACHE'] = tempfile.mkdtemp(prefix='gan_jax_test_xla_')
+  _OWN_XLA_CACHE = os.environ['GAN_JAX_XLA_CACHE']
+else:
+  _OWN_XLA_CACHE = None
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, 'experiments'))
 
 import pytest  # noqa: E402
+
+from gan_jax import cache  # noqa: E402
+
+cache.enable_compilation_cache()  # tests that train without launch.py use it too
+
+
+def pytest_sessionfinish(session):
+  if _OWN_XLA_CACHE and not hasattr(session.config, 'workerinput'):  # the controller
+    shutil.rmtree(_OWN_XLA_CACHE, ignore_errors=True)
 
 
 @pytest.fixture

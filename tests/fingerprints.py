@@ -9,7 +9,7 @@ between classes does not change it; changing any value does.
   python tests/fingerprints.py --write   # record tests/fingerprints.json
   python tests/fingerprints.py           # compare, one line per run
   python tests/fingerprints.py --one_device [--write] NAME_1dev ...
-The smoke runs use 4 fake CPU devices, as the tests do.
+The smoke runs use 4 fake CPU devices and TEST_XLA_FLAGS, as the tests do.
 """
 
 import hashlib
@@ -18,12 +18,20 @@ import os
 import sys
 import tempfile
 
+# The test suite's compile flag: LLVM at -O1 instead of -O2. The same XLA
+# programs (HLO), machine code optimised less, a third less compile time (the
+# stylegan2 smoke run: 100 -> 69 s), which is most of a smoke run on a CPU; the
+# VGG tests run as fast as at -O2 (-O0 compiles a little faster but runs them
+# 3x slower). It rounds differently (LLVM fuses multiply-adds differently), so
+# the smoke RUNS' fingerprints are recorded with it; the SLOW_RUNS run as users do.
+TEST_XLA_FLAGS = '--xla_backend_optimization_level=1'
+
 if __name__ == '__main__':
   # SLOW_RUNS: one device (4 fake devices on 2 cores can stall XLA's CPU all-reduce
-  # at batch 64); the smoke RUNS: 4, as the tests.
-  _devices = 1 if '--one_device' in sys.argv else 4
-  os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +
-                             f' --xla_force_host_platform_device_count={_devices}').strip()
+  # at batch 64), default flags; the smoke RUNS: 4 devices and TEST_XLA_FLAGS, as the tests.
+  _flags = (' --xla_force_host_platform_device_count=1' if '--one_device' in sys.argv
+            else f' --xla_force_host_platform_device_count=4 {TEST_XLA_FLAGS}')
+  os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') + _flags).strip()
   os.environ.setdefault('JAX_PLATFORMS', 'cpu')
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

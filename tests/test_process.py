@@ -42,6 +42,24 @@ def rows(workdir):
     return [json.loads(line) for line in f]
 
 
+def test_xla_cache_setting_turns_it_off_or_names_its_folder(monkeypatch, tmp_path):
+  import jax
+  from gan_jax import cache
+  before = jax.config.jax_compilation_cache_dir
+  try:
+    monkeypatch.setenv('GAN_JAX_XLA_CACHE', '0')
+    assert cache.enable_compilation_cache() is None
+    monkeypatch.setenv('GAN_JAX_XLA_CACHE', '1')
+    monkeypatch.setenv('GAN_JAX_CACHE', str(tmp_path / 'root'))
+    assert cache.enable_compilation_cache() == str(tmp_path / 'root' / 'xla')
+    monkeypatch.setenv('GAN_JAX_XLA_CACHE', str(tmp_path / 'elsewhere'))
+    assert cache.enable_compilation_cache() == str(tmp_path / 'elsewhere')
+    assert jax.config.jax_compilation_cache_dir == str(tmp_path / 'elsewhere')
+  finally:
+    jax.config.update('jax_compilation_cache_dir', before)
+    cache._state['dir'] = before  # pylint: disable=protected-access
+
+
 def test_sigkill_then_restart_is_bitwise_equal(launch, tmp_path):
   """Also the persistent compilation cache: the killed run compiles the step and
   writes it to an empty cache; the restart reads it from there, bitwise the same."""
