@@ -2,6 +2,7 @@
 the digit-domains data and readers, celeb_a attributes through tfds, and the
 smoke run through launch.py (train, eval, translate with --target)."""
 
+import json
 import os
 
 import jax
@@ -133,6 +134,13 @@ def test_stargan_smoke_train_eval_translate(launch, tmp_path):
   assert code == 0, err
   test_fingerprints.assert_state_recorded(os.path.join(wd, 'checkpoints'), 'stargan_digits')
   assert 'domain_accuracy' in out and 'real_digit_accuracy' in out
+  with open(os.path.join(wd, 'metrics.jsonl')) as f:
+    last = [r for r in map(json.loads, f) if 'digit_kept' in r][-1]
+  # digit_kept is the average of its two parts (translations that change the
+  # thickness and those that do not), so it lies between them.
+  lo, hi = sorted((last['digit_kept_thickness_changed'], last['digit_kept_thickness_same']))
+  assert lo - 1e-9 <= last['digit_kept'] <= hi + 1e-9
+  assert 0 <= last['digit_kept_own_domain'] <= 1
   assert os.path.exists(os.path.join(wd, 'samples', 'step_000004.png'))
   src = tmp_path / 'in'
   src.mkdir()

@@ -12,7 +12,11 @@ The metric `domain_translation` translates every held-out image to every other
 domain (at most eval.num_samples in all) and reports:
   domain_accuracy     all three attributes read as the target's
   attribute_accuracy  attributes read as the target's, per attribute
-  digit_kept          the digit reader gives the source digit
+  digit_kept          the digit reader gives the source digit; also apart for
+                      translations that change the stroke thickness and those
+                      that do not, and for images asked for their own domain
+                      (`digit_kept_own_domain`: what G keeps when nothing is
+                      to change)
 beside the untranslated inputs' attribute accuracy against the same targets
 (`untranslated_attribute_accuracy`) and the readers' accuracy on real held-out
 images (`real_domain_accuracy`, `real_digit_accuracy`).
@@ -102,13 +106,17 @@ def target_name(domain: int) -> str:
   return ','.join(on) or 'none'
 
 
+def _mean(x) -> float:
+  return float(np.mean(x)) if x.size else float('nan')
+
+
 def domain_translation(images, ctx):
   del images
   size = ctx.config.data.image_size
   x_all, domains, digits = dd.held_out(size)
   x_all = x_all.astype(np.float32) / 127.5 - 1
   per_target = max(1, ctx.config.eval.num_samples // 8)
-  agree, agree_before, kept = [], [], []
+  agree, agree_before, kept, thickness_changed, own_kept = [], [], [], [], []
   for t in range(8):
     idx = np.flatnonzero(domains != t)
     idx = idx[np.linspace(0, len(idx) - 1, min(per_target, len(idx))).astype(int)]
@@ -117,9 +125,20 @@ def domain_translation(images, ctx):
     agree.append(_bits_agree(read_domains(out, size), np.full(len(idx), t)))
     agree_before.append(_bits_agree(domains[idx], np.full(len(idx), t)))
     kept.append(read_digits(out, size) == digits[idx])
-  agree, agree_before, kept = map(np.concatenate, (agree, agree_before, kept))
+    thickness_changed.append((domains[idx] & 1) != (t & 1))
+    # The baseline: the same number of images of this domain "translated" to it.
+    own = np.flatnonzero(domains == t)
+    own = own[np.linspace(0, len(own) - 1, min(per_target, len(own))).astype(int)]
+    out = translate_arrays(ctx.method, ctx.state, ctx.mesh, x_all[own], target_name(t),
+                           ctx.config.eval.batch_size)
+    own_kept.append(read_digits(out, size) == digits[own])
+  agree, agree_before, kept, thickness_changed, own_kept = map(
+      np.concatenate, (agree, agree_before, kept, thickness_changed, own_kept))
   return {'domain_accuracy': float(np.mean(agree.all(axis=1))),
           'attribute_accuracy': float(np.mean(agree)),
           'untranslated_attribute_accuracy': float(np.mean(agree_before)),
           'digit_kept': float(np.mean(kept)),
+          'digit_kept_thickness_changed': _mean(kept[thickness_changed]),
+          'digit_kept_thickness_same': _mean(kept[~thickness_changed]),
+          'digit_kept_own_domain': float(np.mean(own_kept)),
           **calibration(size)}
