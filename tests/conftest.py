@@ -6,7 +6,7 @@ import shutil
 import sys
 import tempfile
 
-from fingerprints import TEST_XLA_FLAGS  # noqa: E402  (LLVM -O1: compiles faster)
+from fingerprints import TEST_XLA_FLAGS  # LLVM -O1: compiles faster
 
 os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +
                            f' --xla_force_host_platform_device_count=4 {TEST_XLA_FLAGS}').strip()
