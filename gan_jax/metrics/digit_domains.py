@@ -106,6 +106,11 @@ def target_name(domain: int) -> str:
   return ','.join(on) or 'none'
 
 
+def _spread(idx, n) -> np.ndarray:
+  """At most n of idx, evenly spaced (a fixed, class-balanced-ish subset)."""
+  return idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).astype(int)]
+
+
 def _mean(x) -> float:
   return float(np.mean(x)) if x.size else float('nan')
 
@@ -118,8 +123,7 @@ def domain_translation(images, ctx):
   per_target = max(1, ctx.config.eval.num_samples // 8)
   agree, agree_before, kept, thickness_changed, own_kept = [], [], [], [], []
   for t in range(8):
-    idx = np.flatnonzero(domains != t)
-    idx = idx[np.linspace(0, len(idx) - 1, min(per_target, len(idx))).astype(int)]
+    idx = _spread(np.flatnonzero(domains != t), per_target)
     out = translate_arrays(ctx.method, ctx.state, ctx.mesh, x_all[idx], target_name(t),
                            ctx.config.eval.batch_size)
     agree.append(_bits_agree(read_domains(out, size), np.full(len(idx), t)))
@@ -127,8 +131,7 @@ def domain_translation(images, ctx):
     kept.append(read_digits(out, size) == digits[idx])
     thickness_changed.append((domains[idx] & 1) != (t & 1))
     # The baseline: the same number of images of this domain "translated" to it.
-    own = np.flatnonzero(domains == t)
-    own = own[np.linspace(0, len(own) - 1, min(per_target, len(own))).astype(int)]
+    own = _spread(np.flatnonzero(domains == t), per_target)
     out = translate_arrays(ctx.method, ctx.state, ctx.mesh, x_all[own], target_name(t),
                            ctx.config.eval.batch_size)
     own_kept.append(read_digits(out, size) == digits[own])
