@@ -34,17 +34,16 @@ def run(flags, spec, relaunch) -> int:
     return _stylize(flags, config)
   if mode == 'summary':
     exp = Experiment(config, flags.workdir, need_source=False)
-    state = exp.method.init(jax.random.PRNGKey(config.seed))
+    mesh = exp.mesh
+    if config.train.batch_size % mesh.devices.size:  # training would refuse it: one device
+      mesh = parallel.make_mesh(jax.devices()[:1])
+    state = exp.abstract_state(mesh)  # shapes only: counts and the compiled step's memory
     print(inference.summary_text(exp.method.networks(state)))
     notes = exp.method.summary_notes(state)
     if notes:
       print(notes)
     if flags.summary_memory:
-      mesh = exp.mesh
-      if config.train.batch_size % mesh.devices.size:  # training would refuse it: one device
-        mesh = parallel.make_mesh(jax.devices()[:1])
-      memory = inference.train_step_memory(exp.method, mesh,
-                                           jax.device_put(state, parallel.replicated(mesh)))
+      memory = inference.train_step_memory(exp.method, mesh, state)
       print(inference.memory_text(memory, config.train.batch_size // mesh.devices.size,
                                   mesh.devices.flat[0].platform))
     print('== config ==')
