@@ -67,7 +67,9 @@ def composite(images, hole, output):
 def held_out_masks(data_config, n: int, h: int, w: int):
   m = data_config.mask
   key = jax.random.PRNGKey(HELD_OUT_MASK_KEY)
-  return np.asarray(masks_lib.random_masks(key, n, h, w, m.kind, m.min_ratio, m.max_ratio))
+  # One compiled program, not op by op (eager).
+  return np.asarray(jax.jit(lambda k: masks_lib.random_masks(k, n, h, w, m.kind, m.min_ratio,
+                                                             m.max_ratio))(key))
 
 
 def dilate(hole):

@@ -44,6 +44,7 @@ class Restoration(SuperResolution):
   def held_out(cls, data_config, n=None):
     """The test split's clean images ('b') and their degraded copies ('a')."""
     clean = sources.held_out_images(data_config, n)
-    bad = degrade.degrade(jax.random.PRNGKey(HELD_OUT_KEY), jnp.asarray(clean),
-                          data_config.degrade)
+    # One compiled program: op by op (eager) it took 17 s for a smoke run's 16 images.
+    bad = jax.jit(lambda k, x: degrade.degrade(k, x, data_config.degrade))(
+        jax.random.PRNGKey(HELD_OUT_KEY), jnp.asarray(clean))
     return {'a': np.asarray(bad), 'b': clean}
