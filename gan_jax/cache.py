@@ -45,8 +45,11 @@ def enable_compilation_cache():
     return None
   path = setting if os.sep in setting else os.path.join(root(), 'xla')
   jax.config.update('jax_compilation_cache_dir', path)
-  jax.config.update('jax_persistent_cache_min_compile_time_secs', MIN_COMPILE_SECONDS)
-  jax.config.update('jax_compilation_cache_max_size', MAX_BYTES)
+  # jax's own variables, where set, win (the tests keep every program, eviction off).
+  jax.config.update('jax_persistent_cache_min_compile_time_secs', float(
+      os.environ.get('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', MIN_COMPILE_SECONDS)))
+  jax.config.update('jax_compilation_cache_max_size', int(
+      os.environ.get('JAX_COMPILATION_CACHE_MAX_SIZE', MAX_BYTES)))
   if not _state['listening']:
     jax.monitoring.register_event_listener(_count)
     _state['listening'] = True

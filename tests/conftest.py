@@ -15,9 +15,14 @@ os.environ.setdefault('JAX_PLATFORMS', 'cpu')
 # workers (they inherit this environment) and the launch.py subprocesses: a
 # resumed or repeated run in a later test reads its programs instead of
 # compiling them again (bitwise the same executable; test_process.py checks).
+# Every program is kept, the op-by-op ones too (a network's init compiles one per
+# layer op: 5 to 15 s of a smoke run), and nothing is evicted: jax's eviction lists
+# the whole folder on every write, which grows quadratically with thousands of files.
 if 'GAN_JAX_XLA_CACHE' not in os.environ:
   os.environ['GAN_JAX_XLA_CACHE'] = tempfile.mkdtemp(prefix='gan_jax_test_xla_')
   _OWN_XLA_CACHE = os.environ['GAN_JAX_XLA_CACHE']
+  os.environ.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')
+  os.environ.setdefault('JAX_COMPILATION_CACHE_MAX_SIZE', '-1')
 else:
   _OWN_XLA_CACHE = None
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

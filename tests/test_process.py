@@ -46,6 +46,8 @@ def test_xla_cache_setting_turns_it_off_or_names_its_folder(monkeypatch, tmp_pat
   import jax
   from gan_jax import cache
   before = jax.config.jax_compilation_cache_dir
+  floor = jax.config.jax_persistent_cache_min_compile_time_secs
+  size = jax.config.jax_compilation_cache_max_size
   try:
     monkeypatch.setenv('GAN_JAX_XLA_CACHE', '0')
     assert cache.enable_compilation_cache() is None
@@ -55,8 +57,22 @@ def test_xla_cache_setting_turns_it_off_or_names_its_folder(monkeypatch, tmp_pat
     monkeypatch.setenv('GAN_JAX_XLA_CACHE', str(tmp_path / 'elsewhere'))
     assert cache.enable_compilation_cache() == str(tmp_path / 'elsewhere')
     assert jax.config.jax_compilation_cache_dir == str(tmp_path / 'elsewhere')
+    # jax's own variables win over gan_jax's floor and size (the tests keep everything).
+    monkeypatch.delenv('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', raising=False)
+    monkeypatch.delenv('JAX_COMPILATION_CACHE_MAX_SIZE', raising=False)
+    cache.enable_compilation_cache()
+    assert jax.config.jax_persistent_cache_min_compile_time_secs == cache.MIN_COMPILE_SECONDS
+    assert jax.config.jax_compilation_cache_max_size == cache.MAX_BYTES
+    monkeypatch.setenv('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')
+    monkeypatch.setenv('JAX_COMPILATION_CACHE_MAX_SIZE', '-1')
+    cache.enable_compilation_cache()
+    assert jax.config.jax_persistent_cache_min_compile_time_secs == 0
+    assert jax.config.jax_compilation_cache_max_size == -1
   finally:
     jax.config.update('jax_compilation_cache_dir', before)
+    cache._state['dir'] = before  # pylint: disable=protected-access
+    jax.config.update('jax_persistent_cache_min_compile_time_secs', floor)
+    jax.config.update('jax_compilation_cache_max_size', size)
     cache._state['dir'] = before  # pylint: disable=protected-access
 
 
