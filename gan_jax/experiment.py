@@ -124,7 +124,9 @@ class Experiment:
 
   def restore(self, checkpoints: Checkpoints, step=None, required=False):
     """(state, step): the newest readable checkpoint, else a fresh state at step 0."""
-    state, restored_step = checkpoints.restore(self.abstract_state(), step)
+    state, restored_step = None, 0
+    if checkpoints.steps() or step is not None:  # else nothing to restore: no template traced
+      state, restored_step = checkpoints.restore(self.abstract_state(), step)
     if state is None:
       if required:
         raise UserError(f'no checkpoint in {checkpoints.directory}; train first '

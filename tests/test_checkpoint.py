@@ -1,7 +1,6 @@
 """Checkpoint writes and restores: the same values back, and little compiling on a CPU."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import parallel
@@ -20,8 +19,10 @@ def test_a_save_compiles_once_per_shape_not_per_device_and_restores_abstractly(t
   state = parallel.replicate({f'w{i}': np.arange(np.prod(s), dtype=np.float32).reshape(s) + i
                               for i, s in enumerate(shapes)}, mesh)
   compiles = []
-  listener = lambda event, duration, **_: compiles.append(event) if event == BACKEND_COMPILE \
-      else None
+
+  def listener(event, duration, **_):
+    if event == BACKEND_COMPILE:
+      compiles.append(duration)
   jax.monitoring.register_event_duration_secs_listener(listener)
   try:
     checkpoints = Checkpoints(str(tmp_path / 'checkpoints'), keep=2)
@@ -39,4 +40,3 @@ def test_a_save_compiles_once_per_shape_not_per_device_and_restores_abstractly(t
   for key, value in state.items():
     assert restored[key].sharding.is_equivalent_to(sharding, 2)
     np.testing.assert_array_equal(np.asarray(restored[key]), np.asarray(value))
-  assert jnp.asarray(restored['w11']).shape == shapes[11]
