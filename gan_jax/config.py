@@ -30,6 +30,8 @@ def base_config() -> ml_collections.ConfigDict:
       source='embedded:digits',  # tfds:<name>[/config] | folder:<path> | embedded:<name>
       split='train',
       image_size=32,        # images are resized to image_size x image_size
+      native_crops=False,   # folder: sources: random image_size windows at each image's own
+                            # resolution, a new one each step, instead of resizing it whole
       channels=1,           # 1 (grey) or 3 (RGB); sources are converted
       num_classes=0,        # classes of a labelled source; 0 = as the source says (checked)
       data_dir='',          # tfds data_dir ('' = tfds default)
@@ -69,6 +71,8 @@ def base_config() -> ml_collections.ConfigDict:
       d_layers=3,           # patchgan: 3 = the 70x70 PatchGAN; stargan: D's stride-2 convs;
                             # inpainting: the SN-PatchGAN's 5x5 stride-2 convs (DeepFill v2: 6)
       g_blocks=6,           # stargan / super_resolution: residual blocks in G
+      input_skip=False,     # restoration: G's output is added to its input (residual
+                            # learning, as DnCNN): at init G is near the identity
       label_mode='multi',   # stargan: 'multi' (binary attributes, BCE) or 'single' (softmax)
       dropout=0.0,          # resnet_* blocks / unet_* decoder (pix2pix: 0.5)
       spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
@@ -112,7 +116,7 @@ def base_config() -> ml_collections.ConfigDict:
       drift=0.0,            # pggan: weight of E[D(x)^2] on reals in D's loss (the paper's 0.001)
       # super_resolution: G's loss = pixel MSE + VGG54 content + adversarial, weighted
       pixel_weight=1.0,     # SRResNet: 1
-      vgg_weight=0.0,       # SRGAN: 1 (VGG19 relu5_4 / 12.75; style.vgg19_weights)
+      vgg_weight=0.0,       # SRGAN: 1 (VGG19 relu5_4 / 12.75, eq. 5; style.vgg19_weights)
       gan_weight=0.0,       # SRGAN: 1e-3 (-log D(G(LR))); > 0 trains a discriminator
       vgg_layer='',         # the content loss's layer; '' = relu5_4 (VGG54; relu5_3 on VGG16)
       pixel_loss='mse',     # super_resolution / restoration: 'mse' (SRResNet) or 'l1'
@@ -309,7 +313,7 @@ def apply_photos(c: ml_collections.ConfigDict, size: int, steps: int) -> None:
   train from each photo's left three quarters, evaluate on 50 crops of its right
   quarter every 500 steps."""
   c.data.source = 'embedded:photos'
-  c.data.image_size = size
+  c.data.image_size, c.data.native_crops = size, False   # already crops
   c.train.num_steps = steps
   c.train.log_every, c.train.checkpoint_every, c.train.sample_every = 100, 500, 500
   c.eval.every, c.eval.num_samples = 500, 50

@@ -203,3 +203,52 @@ def test_source_name_errors():
     sources.check_source_name('embedded:letters')
   with pytest.raises(UserError, match='no kind prefix'):
     sources.check_source_name('mnist')
+
+
+def _find_window(big, window):
+  """(top, left) of every place where window sits in big, pixel for pixel."""
+  s = window.shape[0]
+  return [(t, x) for t in range(big.shape[0] - s + 1) for x in range(big.shape[1] - s + 1)
+          if np.array_equal(big[t:t + s, x:x + s], window)]
+
+
+def test_native_crops_are_windows_of_the_full_image_drawn_per_step(tmp_path):
+  rng = np.random.default_rng(0)
+  big = [rng.integers(0, 256, (40 + 7 * i, 56 - 5 * i, 3), dtype=np.uint8) for i in range(3)]
+  (tmp_path / 'hr').mkdir()
+  for i, im in enumerate(big):
+    Image.fromarray(im).save(tmp_path / 'hr' / f'{i}.png')
+  (tmp_path / 'small').mkdir()
+  Image.fromarray(big[0][:10, :12]).save(tmp_path / 'small' / 'a.png')
+  with zipfile.ZipFile(tmp_path / 'hr.zip', 'w') as z:
+    for i in range(3):
+      z.write(tmp_path / 'hr' / f'{i}.png', f'{i}.png')
+  for spec in (f'folder:{tmp_path}/hr', f'folder:{tmp_path}/hr.zip'):
+    src = sources.build_source(data_cfg(source=spec, image_size=16, channels=3,
+                                        native_crops=True))
+    batches = pipeline.Batches(src, 3, seed=4)
+    windows = []
+    for step in (0, 1):
+      b = batches(step)
+      check_batch(b, 3, 16, 3)
+      again = batches(step)
+      np.testing.assert_array_equal(b['image'], again['image'])          # (seed, step) decides
+      idx = pipeline.batch_indices(4, step, 3, len(src))
+      for image, i in zip(b['image'], idx):
+        u8 = np.rint((image + 1) * 127.5).astype(np.uint8)
+        found = _find_window(big[i], u8)                  # a window at native resolution
+        assert len(found) == 1, (spec, step, i)
+        windows.append((int(i), found[0]))
+    assert len(set(windows)) == 6, windows                # new windows each step
+    held = src.get([1])['image'][0]                       # plain index: the centre window
+    assert _find_window(big[1], held) == [((47 - 16 + 1) // 2, (51 - 16 + 1) // 2)]
+  small = sources.build_source(data_cfg(source=f'folder:{tmp_path}/small', image_size=16,
+                                        channels=1, native_crops=True)).get([0])['image']
+  assert small.shape == (1, 16, 16, 1)                    # enlarged to fit, then windowed
+  with pytest.raises(UserError, match="native_crops=True reads windows of folder: sources; "
+                                      "data.source='embedded:digits'"):
+    sources.build_source(data_cfg(native_crops=True))
+  from gan_jax.data import two_domain  # pylint: disable=g-import-not-at-top
+  for make in (two_domain.paired_source, two_domain.unpaired_source):
+    with pytest.raises(UserError, match='native_crops=True is for single-image folder'):
+      make(data_cfg(source=f'folder:{tmp_path}/hr', native_crops=True))

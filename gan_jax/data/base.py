@@ -102,6 +102,26 @@ def conform_image(img: np.ndarray, size: int, channels: int) -> np.ndarray:
   return out[..., None] if channels == 1 else out
 
 
+def native_window(img: np.ndarray, size: int, channels: int, corner=None) -> np.ndarray:
+  """One uint8 image -> a (size, size, channels) window of it at its own
+  resolution (no resize): the window at fraction corner = (fy, fx) of the free
+  range, the centre when None. An image whose shorter side is below size is first
+  enlarged to it (PIL bicubic), the least change that lets the window fit."""
+  img = np.asarray(img)
+  if img.ndim == 3 and img.shape[-1] == 1:
+    img = img[..., 0]
+  pil = Image.fromarray(img).convert('L' if channels == 1 else 'RGB')
+  w, h = pil.size
+  if min(w, h) < size:
+    f = size / min(w, h)
+    pil = pil.resize((max(size, round(w * f)), max(size, round(h * f))), Image.BICUBIC)
+    w, h = pil.size
+  fy, fx = (0.5, 0.5) if corner is None else corner
+  top, left = min(int(fy * (h - size + 1)), h - size), min(int(fx * (w - size + 1)), w - size)
+  out = np.asarray(pil.crop((left, top, left + size, top + size)), dtype=np.uint8)
+  return out[..., None] if channels == 1 else out
+
+
 def conform_batch(images, size: int, channels: int) -> np.ndarray:
   """Conforms a batch, skipping the work when it already fits."""
   images = np.asarray(images) if not isinstance(images, list) else images

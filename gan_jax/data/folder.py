@@ -19,7 +19,7 @@ import zipfile
 import numpy as np
 from PIL import Image
 
-from gan_jax.data.base import ImageSource, conform_image
+from gan_jax.data.base import ImageSource, conform_image, native_window
 from gan_jax.errors import UserError, warn
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff', '.ppm')
@@ -91,9 +91,40 @@ def dataset_tool_images(root: str):
   return [os.path.join(root, n) for n in names], labels, num_classes
 
 
-class FolderSource(ImageSource):
+class DecodedSource(ImageSource):
+  """Images decoded from files on each read. Each is resized whole to size x size
+  (centre-cropped to a square first), or with native_crops a size x size window
+  at its own resolution: a new window per step, drawn from the pipeline's (seed,
+  step) generator; held-out reads (plain indices) take the centre window. Native
+  windows are how super-resolution, inpainting and restoration train on large
+  photos (DIV2K, Places2): resizing a 2K photo to 96 px would leave no detail."""
+  size: int
+  channels: int
+  native_crops: bool = False
 
-  def __init__(self, root: str, size: int, channels: int):
+  def decode(self, indices) -> list:
+    """The images at indices, uint8 RGB, each at its own size."""
+    raise NotImplementedError
+
+  def draw(self, indices, rng):
+    if not self.native_crops:
+      return indices
+    idx = np.asarray(indices)
+    return np.concatenate([idx[:, None].astype(np.float64), rng.random((len(idx), 2))], axis=1)
+
+  def get(self, indices):
+    idx = np.asarray(indices)
+    corners = idx[:, 1:] if idx.ndim == 2 else [None] * len(idx)
+    idx = (idx[:, 0] if idx.ndim == 2 else idx).astype(np.int64)
+    images = [native_window(img, self.size, self.channels, corner) if self.native_crops
+              else conform_image(img, self.size, self.channels)
+              for img, corner in zip(self.decode(idx), corners)]
+    return {'image': np.stack(images), 'label': self.labels[idx]}
+
+
+class FolderSource(DecodedSource):
+
+  def __init__(self, root: str, size: int, channels: int, native_crops: bool = False):
     if os.path.isfile(os.path.join(root, 'dataset.json')):
       paths, labels, num_classes = dataset_tool_images(root)
       classes = range(num_classes)
@@ -112,23 +143,23 @@ class FolderSource(ImageSource):
       raise UserError(f'data folder {root!r}: none of its {len(paths)} image files is readable')
     self.name = f'folder:{root}'
     self.num_classes = len(classes)
-    self.size, self.channels = size, channels
+    self.size, self.channels, self.native_crops = size, channels, native_crops
 
   def __len__(self):
     return len(self.paths)
 
-  def get(self, indices):
-    images = []
+  def decode(self, indices):
+    out = []
     for i in indices:
       with Image.open(self.paths[i]) as im:
-        images.append(conform_image(np.asarray(im.convert('RGB')), self.size, self.channels))
-    return {'image': np.stack(images), 'label': self.labels[np.asarray(indices)]}
+        out.append(np.asarray(im.convert('RGB')))
+    return out
 
 
-class ZipSource(ImageSource):
+class ZipSource(DecodedSource):
   """A dataset_tool .zip: its images in sorted name order, dataset.json's labels."""
 
-  def __init__(self, path: str, size: int, channels: int):
+  def __init__(self, path: str, size: int, channels: int, native_crops: bool = False):
     try:
       with zipfile.ZipFile(path) as z:
         names = sorted(n for n in z.namelist() if n.lower().endswith(IMAGE_EXTENSIONS))
@@ -144,18 +175,18 @@ class ZipSource(ImageSource):
       self.labels, self.num_classes = dataset_tool_labels(names, labels_json, path)
     self.path, self.names = path, names
     self.name = f'folder:{path}'
-    self.size, self.channels = size, channels
+    self.size, self.channels, self.native_crops = size, channels, native_crops
 
   def __len__(self):
     return len(self.names)
 
-  def get(self, indices):
-    images = []
+  def decode(self, indices):
+    out = []
     with zipfile.ZipFile(self.path) as z:     # opened per batch: safe across threads
       for i in indices:
         with Image.open(io.BytesIO(z.read(self.names[i]))) as im:
-          images.append(conform_image(np.asarray(im.convert('RGB')), self.size, self.channels))
-    return {'image': np.stack(images), 'label': self.labels[np.asarray(indices)]}
+          out.append(np.asarray(im.convert('RGB')))
+    return out
 
 
 def folder_source(path, data_config):
@@ -163,5 +194,7 @@ def folder_source(path, data_config):
   if path.lower().endswith('.zip'):
     if not os.path.isfile(path):
       raise UserError(f'data.source=folder:{path}: no such zip file')
-    return ZipSource(path, data_config.image_size, data_config.channels)
-  return FolderSource(path, data_config.image_size, data_config.channels)
+    return ZipSource(path, data_config.image_size, data_config.channels,
+                     data_config.native_crops)
+  return FolderSource(path, data_config.image_size, data_config.channels,
+                      data_config.native_crops)

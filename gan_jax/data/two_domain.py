@@ -39,6 +39,13 @@ SPLITS = ('train', 'test')
 # scikit-image's colour photographs (shipped with the package, no download).
 
 
+def _no_native_crops(data_config):
+  if data_config.native_crops:
+    raise UserError('data.native_crops=True is for single-image folder: sources (super-'
+                    'resolution, inpainting, restoration); translation pairs are resized '
+                    '(data.load_size, then a random crop)')
+
+
 def _check_split(split):
   if split not in SPLITS:
     raise UserError(f'data.split={split!r} for a translation dataset; allowed: {SPLITS}')
@@ -97,6 +104,7 @@ class PairedSource(ImageSource):
 # -- unpaired ------------------------------------------------------------------------
 
 def unpaired_source(data_config) -> UnpairedSource:
+  _no_native_crops(data_config)
   split = data_config.split
   _check_split(split)
   kind, rest = sources.split_kind(data_config.source)
@@ -147,6 +155,7 @@ def digits2digits_m(split, size, channels):
 # -- paired --------------------------------------------------------------------------
 
 def paired_source(data_config) -> PairedSource:
+  _no_native_crops(data_config)
   split = data_config.split
   _check_split(split)
   kind, rest = sources.split_kind(data_config.source)
