@@ -18,13 +18,37 @@ import test_fingerprints
 
 from gan_jax.experiment import Experiment
 from gan_jax.inference import count_params
-from gan_jax.methods.super_resolution import low_resolution
+from gan_jax.methods.super_resolution import content_loss, low_resolution
 from gan_jax.metrics.image_quality import psnr_y, rgb_to_y, ssim_y
+from gan_jax.models import vgg
 from gan_jax.models.srgan import SRDiscriminator, SRResNet, pixel_shuffle
 from gan_jax.resize import imresize, imresize_jax
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXP = os.path.join(ROOT, 'experiments')
+
+
+def test_content_loss_is_the_papers_eq5_against_torchvision():
+  """Eq. 5: per position, the squared distance of the feature vectors (summed over
+  channels) of features / 12.75, averaged over positions and images; computed
+  here by torchvision's VGG16 (seeded random weights) on the same images."""
+  torch = pytest.importorskip('torch')
+  tv = pytest.importorskip('torchvision')
+  torch.manual_seed(0)
+  net = tv.models.vgg16(weights=None).eval()
+  params = vgg.from_torch_state_dict(net.state_dict())
+  rng = np.random.default_rng(5)
+  sr, hr = (rng.uniform(-1, 1, (2, 20, 20, 3)).astype(np.float32) for _ in range(2))
+  ours = float(content_loss(params, 'relu2_2', jnp.asarray(sr), jnp.asarray(hr)))
+
+  def relu2_2(x):   # [-1, 1] NHWC -> torchvision's features[:9], NCHW
+    x = ((x + 1) / 2 - np.float32(vgg.IMAGENET_MEAN)) / np.float32(vgg.IMAGENET_STD)
+    with torch.no_grad():
+      return net.features[:9](torch.from_numpy(x).permute(0, 3, 1, 2))
+  diff = (relu2_2(sr) - relu2_2(hr)) / 12.75
+  want = float(diff.pow(2).sum(dim=1).mean())
+  assert want > 1e-3 and ours == pytest.approx(want, rel=1e-4)
+  assert ours == pytest.approx(128 * float(diff.pow(2).mean()), rel=1e-4)  # not the channel mean
 
 
 def test_parameter_counts_equal_the_paper_architecture():

