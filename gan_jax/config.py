@@ -71,8 +71,6 @@ def base_config() -> ml_collections.ConfigDict:
       d_layers=3,           # patchgan: 3 = the 70x70 PatchGAN; stargan: D's stride-2 convs;
                             # inpainting: the SN-PatchGAN's 5x5 stride-2 convs (DeepFill v2: 6)
       g_blocks=6,           # stargan / super_resolution: residual blocks in G
-      input_skip=False,     # restoration: G's output is added to its input (residual
-                            # learning, as DnCNN): at init G is near the identity
       label_mode='multi',   # stargan: 'multi' (binary attributes, BCE) or 'single' (softmax)
       dropout=0.0,          # resnet_* blocks / unet_* decoder (pix2pix: 0.5)
       spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
