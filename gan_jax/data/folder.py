@@ -195,6 +195,6 @@ def folder_source(path, data_config):
     if not os.path.isfile(path):
       raise UserError(f'data.source=folder:{path}: no such zip file')
     return ZipSource(path, data_config.image_size, data_config.channels,
-                     data_config.native_crops)
+                     data_config.get('native_crops', False))
   return FolderSource(path, data_config.image_size, data_config.channels,
-                      data_config.native_crops)
+                      data_config.get('native_crops', False))

@@ -39,7 +39,7 @@ def check_source_name(source: str) -> None:
 def build_source(data_config) -> ImageSource:
   """Builds the source named by data_config.source, truncated to max_examples."""
   kind, rest = split_kind(data_config.source)
-  if data_config.native_crops and kind != 'folder':
+  if data_config.get('native_crops', False) and kind != 'folder':
     raise UserError(f'data.native_crops=True reads windows of folder: sources; data.source='
                     f'{data_config.source!r} is resized whole (remove native_crops)')
   source = SOURCES.get(kind)(rest, data_config)

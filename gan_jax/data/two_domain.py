@@ -40,7 +40,7 @@ SPLITS = ('train', 'test')
 
 
 def _no_native_crops(data_config):
-  if data_config.native_crops:
+  if data_config.get('native_crops', False):
     raise UserError('data.native_crops=True is for single-image folder: sources (super-'
                     'resolution, inpainting, restoration); translation pairs are resized '
                     '(data.load_size, then a random crop)')
