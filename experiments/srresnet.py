@@ -35,7 +35,7 @@ def sr_settings(c):
 
 def demo_settings(c, steps: int):
   """CPU-sized: 48 px HR crops (12 px LR), a learning rate ten times the paper's
-  (2,000 steps where it takes 10^6)."""
+  (thousands of steps where it takes 10^6); `steps` long."""
   c.data.source = 'embedded:photos'
   c.data.image_size, c.data.native_crops = 48, False   # already crops
   for o in (c.optim.g, c.optim.d):
