@@ -90,7 +90,7 @@ class Experiment:
 
   # -- state -------------------------------------------------------------------
   def fresh_state(self):
-    state = self.method.init(jax.random.PRNGKey(self.config.seed))
+    state = self.method.initial_state(self.config.seed)
     return parallel.replicate(state, self.mesh)
 
   def abstract_state(self, mesh=None):

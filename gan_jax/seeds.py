@@ -37,8 +37,8 @@ def unstack(tree, i: int):
 
 
 def init_states(method, seeds: Sequence[int]):
-  """The stacked TrainState: seed s's slice is method.init(PRNGKey(s)), as a lone run."""
-  return stack([method.init(jax.random.PRNGKey(s)) for s in seeds])
+  """The stacked TrainState: seed s's slice is method.initial_state(s), as a lone run."""
+  return stack([method.initial_state(s) for s in seeds])
 
 
 def seed_batches(config, source, method, seeds: Sequence[int]):
