@@ -31,6 +31,8 @@ def get_config(arg=None):
     c.loss.vgg_layer = 'relu2_2'              # SRGAN-VGG22: at 48 px relu5_x is 3 x 3
     for o in (c.optim.g, c.optim.d):
       o.lr = 1e-4                             # the paper's: fine-tuning a trained G
+  if 'demo' in opts:
+    srresnet.demo_benchmark(c)
   if 'smoke' in opts:
     srresnet.smoke_settings(c)
   return c

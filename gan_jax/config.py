@@ -16,6 +16,7 @@ from gan_jax.errors import UserError
 from gan_jax.metrics.context import INCEPTION_METRICS
 from gan_jax.metrics.inception import RESIZE_MODES
 from gan_jax.models.sngan import UPSAMPLE_MODES
+from gan_jax.metrics import sr_benchmark
 from gan_jax.metrics.registry import METRICS
 from gan_jax.methods.base import require
 from gan_jax.methods.registry import METHODS
@@ -243,6 +244,9 @@ def base_config() -> ml_collections.ConfigDict:
       cache_dir='',         # reference statistics cache; '' = $GAN_JAX_CACHE/reference_stats
       kid_subsets=100,      # torch-fidelity's defaults
       kid_subset_size=1000,
+      # sr_benchmark: folders of HR images (Set5, Set14, BSD100, ...), comma-separated,
+      # scored whole as the SR papers do (gan_jax/metrics/sr_benchmark.py)
+      sr_folders='',
   ))
   return c
 
@@ -409,6 +413,7 @@ def validate(c: ml_collections.ConfigDict) -> None:
       raise UserError(f'config.eval.kid_subset_size={c.eval.kid_subset_size} is larger than the '
                       f'{fewest} images KID would see (eval.num_samples / reference_samples); '
                       'lower it or evaluate more (torch-fidelity refuses this too)')
+  sr_benchmark.check_config(c)
   if c.eval.main_mode not in ('max', 'min'):
     raise UserError(f"config.eval.main_mode={c.eval.main_mode!r}; allowed: 'max', 'min'")
   grid = c.train.sample_grid

@@ -1,4 +1,5 @@
-"""Image grids, PNG files, and reading one RGB image (a file or a shipped photo)."""
+"""Image grids, PNG files, reading one RGB image (a file or a shipped photo) and a
+folder of images."""
 
 import os
 
@@ -6,7 +7,8 @@ import numpy as np
 from PIL import Image
 
 from gan_jax.data import photos
-from gan_jax.errors import UserError
+from gan_jax.data.folder import IMAGE_EXTENSIONS
+from gan_jax.errors import UserError, warn
 
 
 def to_uint8(images) -> np.ndarray:
@@ -57,3 +59,31 @@ def read_rgb(spec: str, shorter_side: int, what: str) -> np.ndarray:
   scale = shorter_side / min(h, w)
   size = (max(shorter_side, round(w * scale)), max(shorter_side, round(h * scale)))
   return np.asarray(Image.fromarray(img).resize(size, Image.BICUBIC))
+
+
+def image_files(folder: str, what: str):
+  """The image files of `folder`, sorted by name; an error naming `what` when it is
+  not a folder or holds none."""
+  if not folder or not os.path.isdir(folder):
+    raise UserError(f'{what}={folder!r} is not a folder')
+  names = sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_EXTENSIONS)
+                 and os.path.isfile(os.path.join(folder, f)))
+  if not names:
+    raise UserError(f'{what}={folder!r} holds no images ({", ".join(IMAGE_EXTENSIONS)})')
+  return names
+
+
+def read_images(folder: str, names, mode: str):
+  """(kept names, arrays (H, W[, C]) float32 0..255) of the readable files, converted to
+  PIL `mode`; unreadable ones are skipped with a warning."""
+  arrays, kept = [], []
+  for name in names:
+    try:
+      with Image.open(os.path.join(folder, name)) as im:
+        arrays.append(np.asarray(im.convert(mode), np.float32))
+        kept.append(name)
+    except Exception as e:  # pylint: disable=broad-except
+      warn(f'skipping {name}: not a readable image ({type(e).__name__})')
+  if not arrays:
+    raise UserError(f'none of the {len(names)} image files in {folder!r} is readable')
+  return kept, arrays

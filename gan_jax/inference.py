@@ -12,7 +12,7 @@ from PIL import Image
 from gan_jax import images as images_lib
 from gan_jax import parallel
 from gan_jax.data.folder import IMAGE_EXTENSIONS
-from gan_jax.errors import UserError, warn
+from gan_jax.errors import UserError
 from gan_jax.methods.base import (FillsHoles, GeneratesFromNoise, MixesStyles, TranslatesImages,
                                   require)
 from gan_jax.metrics.context import EvalContext
@@ -40,35 +40,13 @@ def evaluate(config, method, state, mesh, progress=False, generate_fn=None):
 
 def _image_names(input_dir, output_dir, mode):
   """The image files of input_dir, sorted, after checking both folders."""
-  if not input_dir or not os.path.isdir(input_dir):
-    raise UserError(f'--input={input_dir!r} is not a folder')
+  names = images_lib.image_files(input_dir, '--input')
   if not output_dir:
     raise UserError(f'--output=DIR is required for --mode={mode}')
   if os.path.abspath(output_dir) == os.path.abspath(input_dir):
     raise UserError(f'--output={output_dir!r} is the input folder; the outputs would '
                     'replace the inputs: choose another folder')
-  names = sorted(f for f in os.listdir(input_dir)
-                 if f.lower().endswith(IMAGE_EXTENSIONS)
-                 and os.path.isfile(os.path.join(input_dir, f)))
-  if not names:
-    raise UserError(f'--input={input_dir!r} holds no images ({", ".join(IMAGE_EXTENSIONS)})')
   return names
-
-
-def _read_images(input_dir, names, mode):
-  """(kept names, arrays (H, W[, C]) float32 0..255) of the readable files, converted to
-  PIL `mode`; unreadable ones are skipped with a warning."""
-  arrays, kept = [], []
-  for name in names:
-    try:
-      with Image.open(os.path.join(input_dir, name)) as im:
-        arrays.append(np.asarray(im.convert(mode), np.float32))
-        kept.append(name)
-    except Exception as e:  # pylint: disable=broad-except
-      warn(f'skipping {name}: not a readable image ({type(e).__name__})')
-  if not arrays:
-    raise UserError(f'none of the {len(names)} image files in {input_dir!r} is readable')
-  return kept, arrays
 
 
 def _save(path, img, channels):
@@ -84,7 +62,7 @@ def inpaint_folder(method, state, mesh, input_dir, masks_dir, output_dir, seed):
   require(method, FillsHoles, '--mode=inpaint', hint='train experiments/inpainting.py')
   names = _image_names(input_dir, output_dir, 'inpaint')
   channels = method.info.image_shape[-1]
-  names, arrays = _read_images(input_dir, names, 'L' if channels == 1 else 'RGB')
+  names, arrays = images_lib.read_images(input_dir, names, 'L' if channels == 1 else 'RGB')
   holes = []
   if masks_dir:
     if not os.path.isdir(masks_dir):
@@ -137,7 +115,7 @@ def translate_folder(method, state, mesh, input_dir, output_dir, direction, batc
   names = _image_names(input_dir, output_dir, 'translate')
   size, channels = method.info.image_shape[0], method.info.image_shape[-1]
   whole = getattr(method, 'any_size', False)  # fully convolutional (super-resolution)
-  names, arrays = _read_images(input_dir, names, 'L' if channels == 1 else 'RGB')
+  names, arrays = images_lib.read_images(input_dir, names, 'L' if channels == 1 else 'RGB')
   if whole:
     return _translate_each(method, state, mesh, output_dir, direction, names, arrays, channels)
   kept = [(n, a.shape[1::-1]) for n, a in zip(names, arrays)]

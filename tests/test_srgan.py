@@ -2,7 +2,8 @@
 pixel shuffle against its definition and PyTorch's, PSNR and SSIM on Y against
 scikit-image, the MATLAB bicubic downsampler against Pillow's bicubic away from
 the borders, the 8-bit LR inputs, the SRResNet and SRGAN smoke runs through
-launch.py (SRGAN started from SRResNet), upscaling any image, and the errors."""
+launch.py (SRGAN started from SRResNet), upscaling any image, whole-image benchmark
+folders scored against scikit-image's PSNR and SSIM, and the errors."""
 
 import os
 
@@ -17,8 +18,11 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 import test_fingerprints
 
 from gan_jax.experiment import Experiment
+from gan_jax import parallel
 from gan_jax.inference import count_params
 from gan_jax.methods.super_resolution import content_loss, low_resolution
+from gan_jax.metrics import sr_benchmark
+from gan_jax.metrics.context import EvalContext
 from gan_jax.metrics.image_quality import psnr_y, rgb_to_y, ssim_y
 from gan_jax.models import vgg
 from gan_jax.models.srgan import SRDiscriminator, SRResNet, pixel_shuffle
@@ -168,6 +172,14 @@ def test_srresnet_smoke_then_srgan_starts_from_it_and_translates_any_size(launch
   src.mkdir()
   Image.fromarray(np.zeros((7, 13, 3), np.uint8)).save(src / 'odd.png')
   Image.fromarray(np.full((10, 6), 200, np.uint8), mode='L').save(src / 'grey.png')
+  # --mode=eval on whole benchmark images: one row per image, the means keyed by folder
+  bench = _benchmark_folder(tmp_path / 'Set3')
+  code, out, err = launch(f'--config={EXP}/srresnet.py:smoke', f'--workdir={sr}', '--mode=eval',
+                          "--config.eval.metrics=('sr_benchmark',)",
+                          f'--config.eval.sr_folders={bench}')
+  assert code == 0, err
+  assert 'Set3/a.png: psnr_y' in err and 'skipping broken.png' in err
+  assert '"Set3_images": 3' in out and '"Set3_bicubic_psnr_y"' in out
   code, out, err = launch(f'--config={EXP}/srresnet.py:smoke', f'--workdir={sr}',
                           '--mode=translate', f'--input={src}', f'--output={dst}')
   assert code == 0, err
@@ -192,3 +204,95 @@ def test_content_layer_must_be_a_vgg_layer(launch, tmp_path):
   code, _, err = launch(f'--config={EXP}/srgan.py:smoke', f'--workdir={tmp_path}/r',
                         '--config.loss.vgg_layer=relu9_9')
   assert code != 0 and "vgg_layer='relu9_9' is not a layer of vgg16" in err, err
+
+
+def _benchmark_folder(folder):
+  """Three photo cuts of odd sizes (one greyscale), a broken PNG and a text file."""
+  folder.mkdir()
+  photo = skdata.astronaut()
+  Image.fromarray(photo[100:137, 150:179]).save(folder / 'a.png')           # 29 x 37
+  Image.fromarray(photo[200:270, 40:106].mean(-1).astype(np.uint8), mode='L').save(
+      folder / 'b.png')                                                      # 66 x 70, grey
+  Image.fromarray(skdata.coffee()[50:70, 60:83]).save(folder / 'c.bmp')     # 23 x 20
+  (folder / 'broken.png').write_bytes(b'not a png')
+  (folder / 'notes.txt').write_text('ignored')
+  return str(folder)
+
+
+def _skimage_scores(out, hr, border):
+  """PSNR and SSIM on Y by scikit-image (rgb2ycbcr, its Gaussian SSIM), border cropped."""
+  from skimage.color import rgb2ycbcr  # pylint: disable=g-import-not-at-top
+  y = lambda im: rgb2ycbcr(im)[border:-border, border:-border, 0]
+  a, b = y(out), y(hr)
+  return (peak_signal_noise_ratio(b, a, data_range=255),
+          structural_similarity(b, a, data_range=255, gaussian_weights=True, sigma=1.5,
+                                use_sample_covariance=False))
+
+
+def test_sr_benchmark_scores_whole_images_as_scikit_image_does(tmp_path):
+  """Each image modcropped to x4, LR by MATLAB bicubic rounded to 8 bits, G on the whole
+  LR image: the metric's PSNR-Y / SSIM-Y of G and of bicubic equal scikit-image's on
+  the same images; LPIPS lies in (0, 1); unreadable files are skipped."""
+  folder = _benchmark_folder(tmp_path / 'Set3')
+  config = _sr_config('srresnet.py', 'smoke', "--config.eval.metrics=('sr_benchmark',)",
+                      f'--config.eval.sr_folders={folder}')
+  exp = Experiment(config, str(tmp_path / 'run'), need_source=False)
+  state = parallel.replicate(exp.method.initial_state(0), exp.mesh)
+  got = sr_benchmark.sr_benchmark(None, EvalContext(config, exp.mesh, method=exp.method,
+                                                    state=state))
+  assert got['Set3_images'] == 3
+  translate = jax.jit(lambda s, x: exp.method.translate(s, x, 'a2b'))
+  want = {k: [] for k in ('psnr_y', 'ssim_y', 'bicubic_psnr_y', 'bicubic_ssim_y')}
+  for name in ('a.png', 'b.png', 'c.bmp'):
+    hr = np.asarray(Image.open(os.path.join(folder, name)).convert('RGB'))
+    hr = hr[:hr.shape[0] // 4 * 4, :hr.shape[1] // 4 * 4]
+    lr = np.clip(np.round(imresize(hr.astype(np.float64), 0.25)), 0, 255)
+    sr = np.asarray(translate(jax.device_get(state), jnp.asarray(lr[None] / 127.5 - 1,
+                                                                   jnp.float32)))[0]
+    sr = np.clip(np.round((sr + 1) * 127.5), 0, 255).astype(np.uint8)
+    bicubic = np.clip(np.round(imresize(lr, 4)), 0, 255).astype(np.uint8)
+    for prefix, out in (('', sr), ('bicubic_', bicubic)):
+      p, q = _skimage_scores(out, hr, 4)
+      want[prefix + 'psnr_y'].append(p)
+      want[prefix + 'ssim_y'].append(q)
+  for key, values in want.items():
+    assert got[f'Set3_{key}'] == pytest.approx(np.mean(values), rel=1e-3), key
+  assert got['Set3_bicubic_psnr_y'] > got['Set3_psnr_y'] + 5   # an untrained G
+  assert 0 < got['Set3_bicubic_lpips'] < got['Set3_lpips'] < 1
+
+
+def test_sr_benchmark_embedded_photos_are_the_held_out_quarters_whole():
+  """The demo scores whole images too: 'embedded:photos' is each content photo's right
+  quarter (where test crops come from) at its own resolution, named 'photos'."""
+  config = _sr_config('srresnet.py', 'demo')
+  assert 'sr_benchmark' in config.eval.metrics
+  assert sr_benchmark.folders(config.eval) == {'photos': 'embedded:photos'}
+  names, hr = sr_benchmark.read_set('embedded:photos', 3)
+  assert names[0] == 'astronaut' and len(hr) == 6
+  assert hr[0].shape == (512, 128, 3) and hr[0].dtype == np.uint8
+  np.testing.assert_array_equal(hr[0], skdata.astronaut()[:, 384:])
+  grey = sr_benchmark.read_set('embedded:photos', 1)[1][0]
+  assert grey.shape == (512, 128, 1)
+  np.testing.assert_array_equal(
+      grey[..., 0], np.asarray(Image.fromarray(skdata.astronaut()[:, 384:]).convert('L')))
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (["--config.eval.metrics=('sr_benchmark',)"], 'config.eval.sr_folders is empty'),
+    (['--config.eval.sr_folders=SET'], "read only by the 'sr_benchmark' metric"),
+    (["--config.eval.metrics=('sr_benchmark',)", '--config.eval.sr_folders=/nonexistent/Set5'],
+     "config.eval.sr_folders entry='/nonexistent/Set5' is not a folder"),
+    (["--config.eval.metrics=('sr_benchmark',)", '--config.eval.sr_folders=SET,SET/'],
+     "two folders are named 'Set3'"),
+    (["--config.eval.metrics=('sr_benchmark',)", '--config.eval.sr_folders=EMPTY'],
+     'holds no images'),
+])
+def test_sr_benchmark_errors_name_the_value(overrides, message, launch, tmp_path):
+  folder = _benchmark_folder(tmp_path / 'Set3')
+  (tmp_path / 'empty').mkdir()
+  overrides = [o.replace('EMPTY', str(tmp_path / 'empty')).replace('SET', folder)
+               for o in overrides]
+  code, _, err = launch(f'--config={EXP}/srresnet.py:smoke', f'--workdir={tmp_path}/r',
+                        *overrides)
+  assert code != 0 and message in err, err
+  assert 'Traceback' not in err and not os.path.exists(tmp_path / 'r' / 'checkpoints')

@@ -21,6 +21,12 @@ def photo(name: str) -> np.ndarray:
   return np.asarray(img)[..., :3]
 
 
+def held_out_part(name: str) -> np.ndarray:
+  """A photo's right quarter, which only test crops are cut from."""
+  img = photo(name)
+  return img[:, img.shape[1] * 3 // 4:]
+
+
 @functools.lru_cache(maxsize=4)
 def _photo_halves(part: str, names=PHOTOS):
   """Each photo's left three quarters ('train') or right quarter ('test'): crops for
@@ -28,8 +34,7 @@ def _photo_halves(part: str, names=PHOTOS):
   out = []
   for name in names:
     img = photo(name)
-    cut = img.shape[1] * 3 // 4
-    out.append(img[:, :cut] if part == 'train' else img[:, cut:])
+    out.append(img[:, :img.shape[1] * 3 // 4] if part == 'train' else held_out_part(name))
   return out
 
 

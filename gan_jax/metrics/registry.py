@@ -9,6 +9,7 @@ from gan_jax.methods.base import GeneratesFromNoise, StylizesImages, TranslatesI
 from gan_jax.metrics import digit_domains
 from gan_jax.metrics import perceptual_metrics as pm
 from gan_jax.metrics import sample_metrics as sm
+from gan_jax.metrics import sr_benchmark as srb
 from gan_jax.metrics import translation
 from gan_jax.registry import Registry
 
@@ -35,6 +36,7 @@ METRICS = Registry('metric', {
     'domain_translation': Metric(digit_domains.domain_translation, TranslatesImages),
     'lpips': Metric(pm.lpips_metric, TranslatesImages),
     'super_resolution': Metric(pm.super_resolution, TranslatesImages),
+    'sr_benchmark': Metric(srb.sr_benchmark, TranslatesImages),
     'inpainting': Metric(pm.inpainting, TranslatesImages),
     'restoration': Metric(pm.restoration, TranslatesImages),
     'style_content': Metric(pm.style_content, StylizesImages),
