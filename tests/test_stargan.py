@@ -136,10 +136,11 @@ def test_stargan_smoke_train_eval_translate(launch, tmp_path):
   assert 'domain_accuracy' in out and 'real_digit_accuracy' in out
   with open(os.path.join(wd, 'metrics.jsonl')) as f:
     last = [r for r in map(json.loads, f) if 'digit_kept' in r][-1]
-  # digit_kept is the average of its two parts (translations that change the
-  # thickness and those that do not), so it lies between them.
-  lo, hi = sorted((last['digit_kept_thickness_changed'], last['digit_kept_thickness_same']))
-  assert lo - 1e-9 <= last['digit_kept'] <= hi + 1e-9
+  # digit_kept is the average of its two parts (translations that change an
+  # attribute and those that do not), so it lies between them.
+  for name in ('thick', 'inverted', 'tinted'):
+    lo, hi = sorted((last[f'digit_kept_{name}_changed'], last[f'digit_kept_{name}_same']))
+    assert lo - 1e-9 <= last['digit_kept'] <= hi + 1e-9
   assert 0 <= last['digit_kept_own_domain'] <= 1
   assert os.path.exists(os.path.join(wd, 'samples', 'step_000004.png'))
   src = tmp_path / 'in'
@@ -152,3 +153,34 @@ def test_stargan_smoke_train_eval_translate(launch, tmp_path):
   code, _, err = launch(cfg, f'--workdir={wd}', '--mode=translate', f'--input={src}',
                         f'--output={tmp_path}/o2', '--target=blond')
   assert code == 2 and "'blond'" in err and 'thick, inverted, tinted' in err
+
+
+class _KeepsPolarityOnly:
+  """A stand-in translator: the input itself where the target's polarity is the
+  input's (read from its corner, always background; the tint keeps red), a blank
+  image where it would flip."""
+
+  def translate(self, state, images, direction):
+    del state
+    want_inverted = 'inverted' in direction.split(',')
+    inverted = images[:, :1, :1, :1] > 0
+    return jnp.where(inverted == want_inverted, images, jnp.zeros_like(images))
+
+
+def test_domain_translation_splits_digit_kept_by_attribute():
+  """Digits kept across unchanged polarity, lost across a flip: the metric's
+  per-attribute split shows it; the other attributes' parts stay mixed."""
+  from gan_jax import parallel  # pylint: disable=g-import-not-at-top
+  from gan_jax.metrics.context import EvalContext  # pylint: disable=g-import-not-at-top
+  from gan_jax.metrics.digit_domains import domain_translation  # pylint: disable=g-import-not-at-top
+  import launch  # pylint: disable=g-import-not-at-top
+  config = launch.load_config(['launch.py', f'--config={STARGAN}:digits,smoke',
+                               '--config.eval.num_samples=400', '--config.eval.batch_size=40'])
+  out = domain_translation(None, EvalContext(config, parallel.make_mesh(),
+                                             method=_KeepsPolarityOnly(), state={}))
+  real = out['real_digit_accuracy']
+  assert out['digit_kept_inverted_same'] == pytest.approx(real, abs=0.06)
+  assert out['digit_kept_inverted_changed'] < 0.2
+  for name in ('thick', 'tinted'):
+    assert 0.3 < out[f'digit_kept_{name}_changed'] < 0.7
+  assert out['digit_kept_own_domain'] == pytest.approx(real, abs=0.06)

@@ -12,11 +12,13 @@ The metric `domain_translation` translates every held-out image to every other
 domain (at most eval.num_samples in all) and reports:
   domain_accuracy     all three attributes read as the target's
   attribute_accuracy  attributes read as the target's, per attribute
-  digit_kept          the digit reader gives the source digit; also apart for
-                      translations that change the stroke thickness and those
-                      that do not, and for images asked for their own domain
-                      (`digit_kept_own_domain`: what G keeps when nothing is
-                      to change)
+  digit_kept          the digit reader gives the source digit; also apart, per
+                      attribute, for translations that change it and those
+                      that keep it (`digit_kept_inverted_changed`, ..._same:
+                      a generator may keep digits across one polarity relation
+                      and lose them across the other), and for images asked
+                      for their own domain (`digit_kept_own_domain`: what G
+                      keeps when nothing is to change)
 beside the untranslated inputs' attribute accuracy against the same targets
 (`untranslated_attribute_accuracy`) and the readers' accuracy on real held-out
 images (`real_domain_accuracy`, `real_digit_accuracy`).
@@ -121,7 +123,7 @@ def domain_translation(images, ctx):
   x_all, domains, digits = dd.held_out(size)
   x_all = x_all.astype(np.float32) / 127.5 - 1
   per_target = max(1, ctx.config.eval.num_samples // 8)
-  agree, agree_before, kept, thickness_changed, own_kept = [], [], [], [], []
+  agree, agree_before, kept, changed, own_kept = [], [], [], [], []
   for t in range(8):
     idx = _spread(np.flatnonzero(domains != t), per_target)
     out = translate_arrays(ctx.method, ctx.state, ctx.mesh, x_all[idx], target_name(t),
@@ -129,19 +131,21 @@ def domain_translation(images, ctx):
     agree.append(_bits_agree(read_domains(out, size), np.full(len(idx), t)))
     agree_before.append(_bits_agree(domains[idx], np.full(len(idx), t)))
     kept.append(read_digits(out, size) == digits[idx])
-    thickness_changed.append((domains[idx] & 1) != (t & 1))
+    changed.append(~agree_before[-1])   # (N, attributes): source and target differ
     # The baseline: the same number of images of this domain "translated" to it.
     own = _spread(np.flatnonzero(domains == t), per_target)
     out = translate_arrays(ctx.method, ctx.state, ctx.mesh, x_all[own], target_name(t),
                            ctx.config.eval.batch_size)
     own_kept.append(read_digits(out, size) == digits[own])
-  agree, agree_before, kept, thickness_changed, own_kept = map(
-      np.concatenate, (agree, agree_before, kept, thickness_changed, own_kept))
+  agree, agree_before, kept, changed, own_kept = map(
+      np.concatenate, (agree, agree_before, kept, changed, own_kept))
+  split = {}
+  for i, name in enumerate(dd.ATTRIBUTES):
+    split[f'digit_kept_{name}_changed'] = _mean(kept[changed[:, i]])
+    split[f'digit_kept_{name}_same'] = _mean(kept[~changed[:, i]])
   return {'domain_accuracy': float(np.mean(agree.all(axis=1))),
           'attribute_accuracy': float(np.mean(agree)),
           'untranslated_attribute_accuracy': float(np.mean(agree_before)),
-          'digit_kept': float(np.mean(kept)),
-          'digit_kept_thickness_changed': _mean(kept[thickness_changed]),
-          'digit_kept_thickness_same': _mean(kept[~thickness_changed]),
+          'digit_kept': float(np.mean(kept)), **split,
           'digit_kept_own_domain': float(np.mean(own_kept)),
           **calibration(size)}
