@@ -69,7 +69,8 @@ def check_config(c) -> None:
                     '--config.eval.sr_folders=/data/Set5,/data/Set14')
   if named and not wanted:
     raise UserError(f'config.eval.sr_folders={c.eval.sr_folders!r} is read only by the '
-                    f"{METRIC!r} metric: add it to config.eval.metrics or remove the folders")
+                    f"{METRIC!r} metric: add it to config.eval.metrics, or clear the folders "
+                    "with --config.eval.sr_folders=''")
   for folder in named.values():
     if folder != EMBEDDED:
       images_lib.image_files(folder, 'config.eval.sr_folders entry')
