@@ -37,8 +37,7 @@ from PIL import Image
 from gan_jax import images as images_lib
 from gan_jax.data import photos
 from gan_jax.errors import UserError
-from gan_jax.metrics import image_quality
-from gan_jax.metrics.perceptual_metrics import lpips_distance
+from gan_jax.metrics.perceptual_metrics import full_reference
 from gan_jax.resize import imresize
 from gan_jax.sampling import translate_arrays
 
@@ -117,11 +116,10 @@ def score_images(method, state, mesh, hr_images, scale: int):
     if sr.shape != hr.shape:
       raise UserError(f'the generator returned {sr.shape} for an LR image of {lr.shape}; '
                       f'expected {hr.shape} (data.sr_scale={scale})')
-    for prefix, out in (('', sr), ('bicubic_', resize_8bit(lr, scale))):
-      a, b = out[None].astype(np.float64), hr[None].astype(np.float64)
-      rows[prefix + 'psnr_y'].append(float(image_quality.psnr_y(a, b, scale)[0]))
-      rows[prefix + 'ssim_y'].append(float(image_quality.ssim_y(a, b, scale)[0]))
-      rows[prefix + 'lpips'].append(float(lpips_distance(a / 127.5 - 1, b / 127.5 - 1)[0]))
+    to_pm1 = lambda im: im[None].astype(np.float32) / 127.5 - 1.0
+    for prefix, out in (('sr', sr), ('bicubic', resize_8bit(lr, scale))):
+      for key, value in full_reference(prefix, to_pm1(out), to_pm1(hr), scale).items():
+        rows[key.removeprefix('sr_')].append(value)
   return rows
 
 
