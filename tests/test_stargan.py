@@ -184,3 +184,36 @@ def test_domain_translation_splits_digit_kept_by_attribute():
   for name in ('thick', 'tinted'):
     assert 0.3 < out[f'digit_kept_{name}_changed'] < 0.7
   assert out['digit_kept_own_domain'] == pytest.approx(real, abs=0.06)
+
+
+def test_digit_domains_attribute_subset_and_its_metric():
+  """data.attributes='thick,tinted': 4 domains, polarity off, labels over those
+  names; the metric translates among them only, and names a bad attribute."""
+  c = _config('digits')
+  c.data.attributes = 'tinted,thick'            # bit 0 tinted, bit 1 thick
+  src = sources.build_source(c.data)
+  assert len(src) == 1500 * 4 and src.num_classes == 4
+  full = sources.build_source(_config('digits').data)
+  ex = src.get(np.arange(4))
+  # digit 0 in domains none, thick, tinted, thick+tinted (full bitmasks 0, 1, 4, 5)
+  np.testing.assert_array_equal(ex['label'], [0, 2, 1, 3])
+  np.testing.assert_array_equal(ex['image'], full.get(np.array([0, 1, 4, 5]))['image'])
+  np.testing.assert_array_equal(dd.domain_of(np.arange(4), ('tinted', 'thick')), [0, 4, 1, 5])
+  from gan_jax import parallel  # pylint: disable=g-import-not-at-top
+  from gan_jax.metrics.context import EvalContext  # pylint: disable=g-import-not-at-top
+  from gan_jax.metrics.digit_domains import domain_translation  # pylint: disable=g-import-not-at-top
+  import launch  # pylint: disable=g-import-not-at-top
+  config = launch.load_config(['launch.py', f'--config={STARGAN}:digits,smoke',
+                               '--config.data.attributes=thick,tinted',
+                               '--config.eval.num_samples=200', '--config.eval.batch_size=50'])
+  out = domain_translation(None, EvalContext(config, parallel.make_mesh(),
+                                             method=_KeepsPolarityOnly(), state={}))
+  # The stand-in returns every input as it is (no polarity is asked to flip): the
+  # digit is kept as often as the reader reads real ones, and no domain changes.
+  assert out['digit_kept'] == pytest.approx(out['real_digit_accuracy'], abs=0.06)
+  assert out['domain_accuracy'] < 0.02 and 'digit_kept_inverted_changed' not in out
+  assert out['untranslated_attribute_accuracy'] == pytest.approx(out['attribute_accuracy'],
+                                                                 abs=0.03)
+  c.data.attributes = 'thick,bold'
+  with pytest.raises(UserError, match=r"'thick,bold'.*allowed: any of thick, inverted, tinted"):
+    sources.build_source(c.data)

@@ -6,10 +6,15 @@ discriminator, for the multi-domain translation demo (StarGAN).
   inverted  dark ink on a light ground
   tinted    orange instead of grey (RGB scaled by 1, 0.55, 0.2)
 
-An image's label is the bitmask of its attributes (thick 1, inverted 2, tinted
-4), so 0..7. Each split holds every digit of the digits' split in all 8
+An image's domain is the bitmask of its attributes (thick 1, inverted 2,
+tinted 4), so 0..7. Each split holds every digit of the digits' split in all 8
 domains ('train': 1,500 x 8; 'test': 297 x 8, held out): digit i in domain d
 is example 8 i + d, so any first examples hold every domain.
+
+`data.attributes` picks which attributes are domains, in its order: the
+source then holds only the 2^k domains with the other attributes off, and an
+image's label is the bitmask over those names (bit i = the i-th name);
+'thick,tinted' is the set without polarity (bench/RESULTS.md, StarGAN).
 """
 
 import functools
@@ -49,15 +54,45 @@ def _arrays(split: str, size: int):
   return out.reshape((-1,) + out.shape[2:]), domains, np.repeat(digits, 8)
 
 
+def attribute_names(data_config) -> tuple:
+  """The attributes that are domains (data.attributes; all three when unset)."""
+  names = tuple(n.strip() for n in data_config.get('attributes', '').split(',') if n.strip())
+  names = names or ATTRIBUTES
+  if any(n not in ATTRIBUTES for n in names) or len(set(names)) != len(names):
+    raise UserError(f'data.attributes={data_config.attributes!r} for embedded:digit_domains; '
+                    f'allowed: any of {", ".join(ATTRIBUTES)}, each at most once')
+  return names
+
+
+def domain_of(labels, names) -> np.ndarray:
+  """Labels (bitmasks over names) -> domains (bitmasks over ATTRIBUTES)."""
+  labels = np.asarray(labels)
+  out = np.zeros_like(labels)
+  for i, n in enumerate(names):
+    out |= ((labels >> i) & 1) << ATTRIBUTES.index(n)
+  return out
+
+
+def _subset(split: str, size: int, names):
+  """(images, domains, digits, labels) of the domains the names span."""
+  images, domains, digits = _arrays(split, size)
+  off = sum(1 << i for i, n in enumerate(ATTRIBUTES) if n not in names)
+  keep = np.flatnonzero((domains & off) == 0)
+  labels = sum(((domains[keep] >> ATTRIBUTES.index(n)) & 1) << i for i, n in enumerate(names))
+  return images[keep], domains[keep], digits[keep], np.asarray(labels, np.int32)
+
+
 @EMBEDDED.register('digit_domains')
 def digit_domains(data_config) -> ArraySource:
   if data_config.channels != 3:
     raise UserError('embedded:digit_domains is colour (the tinted domain): set data.channels=3 '
                     f'(got {data_config.channels})')
-  images, domains, _ = _arrays(data_config.split, data_config.image_size)
-  return ArraySource('embedded:digit_domains', images, domains, num_classes=8)
+  names = attribute_names(data_config)
+  images, _, _, labels = _subset(data_config.split, data_config.image_size, names)
+  return ArraySource('embedded:digit_domains', images, labels, num_classes=2 ** len(names))
 
 
-def held_out(size: int):
-  """(images uint8 (N, S, S, 3), domains (N,), digits (N,)) of the test split."""
-  return _arrays('test', size)
+def held_out(size: int, names=ATTRIBUTES):
+  """(images uint8 (N, S, S, 3), domains (N,) over ATTRIBUTES, digits (N,)) of
+  the test split's domains that the names span."""
+  return _subset('test', size, names)[:3]

@@ -9,7 +9,8 @@ grey image brought back to light ink on dark (a linear reader cannot read them
 across a polarity flip).
 
 The metric `domain_translation` translates every held-out image to every other
-domain (at most eval.num_samples in all) and reports:
+domain (at most eval.num_samples in all; the domains that data.attributes spans)
+and reports:
   domain_accuracy     all three attributes read as the target's
   attribute_accuracy  attributes read as the target's, per attribute
   digit_kept          the digit reader gives the source digit; also apart, per
@@ -89,8 +90,9 @@ def read_digits(images, size: int) -> np.ndarray:
   return _read(images, size)[1]
 
 
-def calibration(size: int) -> dict:
-  images, domains, digits = dd.held_out(size)
+def calibration(size: int, names=dd.ATTRIBUTES) -> dict:
+  """The readers on the real held-out renderings of the domains the names span."""
+  images, domains, digits = dd.held_out(size, names)
   x = images.astype(np.float32) / 127.5 - 1
   return {'real_domain_accuracy': float(np.mean(read_domains(x, size) == domains)),
           'real_digit_accuracy': float(np.mean(read_digits(x, size) == digits))}
@@ -120,11 +122,13 @@ def _mean(x) -> float:
 def domain_translation(images, ctx):
   del images
   size = ctx.config.data.image_size
-  x_all, domains, digits = dd.held_out(size)
+  names = dd.attribute_names(ctx.config.data)
+  x_all, domains, digits = dd.held_out(size, names)
   x_all = x_all.astype(np.float32) / 127.5 - 1
-  per_target = max(1, ctx.config.eval.num_samples // 8)
+  targets = dd.domain_of(np.arange(2 ** len(names)), names)
+  per_target = max(1, ctx.config.eval.num_samples // len(targets))
   agree, agree_before, kept, changed, own_kept = [], [], [], [], []
-  for t in range(8):
+  for t in targets:
     idx = _spread(np.flatnonzero(domains != t), per_target)
     out = translate_arrays(ctx.method, ctx.state, ctx.mesh, x_all[idx], target_name(t),
                            ctx.config.eval.batch_size)
@@ -141,6 +145,8 @@ def domain_translation(images, ctx):
       np.concatenate, (agree, agree_before, kept, changed, own_kept))
   split = {}
   for i, name in enumerate(dd.ATTRIBUTES):
+    if name not in names:
+      continue
     split[f'digit_kept_{name}_changed'] = _mean(kept[changed[:, i]])
     split[f'digit_kept_{name}_same'] = _mean(kept[~changed[:, i]])
   return {'domain_accuracy': float(np.mean(agree.all(axis=1))),
@@ -148,4 +154,4 @@ def domain_translation(images, ctx):
           'untranslated_attribute_accuracy': float(np.mean(agree_before)),
           'digit_kept': float(np.mean(kept)), **split,
           'digit_kept_own_domain': float(np.mean(own_kept)),
-          **calibration(size)}
+          **calibration(size, names)}
