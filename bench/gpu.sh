@@ -5,7 +5,7 @@
 # run prints. Needs jax[cuda] (requirements-gpu.txt) and a CUDA PyTorch with
 # torchvision and pytorch-fid (requirements-ci.txt's).
 #
-#   bash bench/gpu.sh [--steps=50]       # about 10 minutes on an H100
+#   bash bench/gpu.sh [--steps=50]       # about 10 minutes on an H100, then StyleGAN2
 #
 # Record the output in bench/RESULTS.md with the GPU's name (the first line).
 set -euo pipefail
@@ -29,4 +29,6 @@ python3 bench/compare_torch.py --device=cuda "$steps" --repeats=10
 echo "## GPU-sized batches (4x; the translation models keep the official batch 1)"
 python3 bench/compare_torch.py --device=cuda "$steps" --repeats=10 --batch_scale=4 \
     dcgan32 sngan32 inception vgg16
-echo "StyleGAN2 cifar / paper256: not in gan_jax yet (issue 12); their rows come with it."
+echo "## StyleGAN2-ADA: the cifar (batch 64) and paper256 (batch 64) configs, every phase"
+echo "## (the reference's README: paper256 on 1 V100, about 24 s/kimg)"
+python3 bench/stylegan2_speed.py cifar paper256 --steps=32
