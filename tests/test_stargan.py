@@ -167,17 +167,21 @@ class _KeepsPolarityOnly:
     return jnp.where(inverted == want_inverted, images, jnp.zeros_like(images))
 
 
-def test_domain_translation_splits_digit_kept_by_attribute():
-  """Digits kept across unchanged polarity, lost across a flip: the metric's
-  per-attribute split shows it; the other attributes' parts stay mixed."""
+def _metric_with_stand_in(*overrides):
+  """domain_translation of the digits smoke config, G replaced by _KeepsPolarityOnly."""
   from gan_jax import parallel  # pylint: disable=g-import-not-at-top
   from gan_jax.metrics.context import EvalContext  # pylint: disable=g-import-not-at-top
   from gan_jax.metrics.digit_domains import domain_translation  # pylint: disable=g-import-not-at-top
   import launch  # pylint: disable=g-import-not-at-top
-  config = launch.load_config(['launch.py', f'--config={STARGAN}:digits,smoke',
-                               '--config.eval.num_samples=400', '--config.eval.batch_size=40'])
-  out = domain_translation(None, EvalContext(config, parallel.make_mesh(),
-                                             method=_KeepsPolarityOnly(), state={}))
+  config = launch.load_config(['launch.py', f'--config={STARGAN}:digits,smoke', *overrides])
+  return domain_translation(None, EvalContext(config, parallel.make_mesh(),
+                                              method=_KeepsPolarityOnly(), state={}))
+
+
+def test_domain_translation_splits_digit_kept_by_attribute():
+  """Digits kept across unchanged polarity, lost across a flip: the metric's
+  per-attribute split shows it; the other attributes' parts stay mixed."""
+  out = _metric_with_stand_in('--config.eval.num_samples=400', '--config.eval.batch_size=40')
   real = out['real_digit_accuracy']
   assert out['digit_kept_inverted_same'] == pytest.approx(real, abs=0.06)
   assert out['digit_kept_inverted_changed'] < 0.2
@@ -199,15 +203,8 @@ def test_digit_domains_attribute_subset_and_its_metric():
   np.testing.assert_array_equal(ex['label'], [0, 2, 1, 3])
   np.testing.assert_array_equal(ex['image'], full.get(np.array([0, 1, 4, 5]))['image'])
   np.testing.assert_array_equal(dd.domain_of(np.arange(4), ('tinted', 'thick')), [0, 4, 1, 5])
-  from gan_jax import parallel  # pylint: disable=g-import-not-at-top
-  from gan_jax.metrics.context import EvalContext  # pylint: disable=g-import-not-at-top
-  from gan_jax.metrics.digit_domains import domain_translation  # pylint: disable=g-import-not-at-top
-  import launch  # pylint: disable=g-import-not-at-top
-  config = launch.load_config(['launch.py', f'--config={STARGAN}:digits,smoke',
-                               '--config.data.attributes=thick,tinted',
-                               '--config.eval.num_samples=200', '--config.eval.batch_size=50'])
-  out = domain_translation(None, EvalContext(config, parallel.make_mesh(),
-                                             method=_KeepsPolarityOnly(), state={}))
+  out = _metric_with_stand_in('--config.data.attributes=thick,tinted',
+                              '--config.eval.num_samples=200', '--config.eval.batch_size=50')
   # The stand-in returns every input as it is (no polarity is asked to flip): the
   # digit is kept as often as the reader reads real ones, and no domain changes.
   assert out['digit_kept'] == pytest.approx(out['real_digit_accuracy'], abs=0.06)

@@ -64,22 +64,27 @@ def attribute_names(data_config) -> tuple:
   return names
 
 
+def _move_bits(codes, src, dst) -> np.ndarray:
+  """Bitmasks whose bit i means attribute src[i] -> bitmasks over dst."""
+  codes = np.asarray(codes)
+  out = np.zeros_like(codes)
+  for i, n in enumerate(src):
+    out |= ((codes >> i) & 1) << dst.index(n)
+  return out
+
+
 def domain_of(labels, names) -> np.ndarray:
   """Labels (bitmasks over names) -> domains (bitmasks over ATTRIBUTES)."""
-  labels = np.asarray(labels)
-  out = np.zeros_like(labels)
-  for i, n in enumerate(names):
-    out |= ((labels >> i) & 1) << ATTRIBUTES.index(n)
-  return out
+  return _move_bits(labels, names, ATTRIBUTES)
 
 
 def _subset(split: str, size: int, names):
   """(images, domains, digits, labels) of the domains the names span."""
   images, domains, digits = _arrays(split, size)
-  off = sum(1 << i for i, n in enumerate(ATTRIBUTES) if n not in names)
-  keep = np.flatnonzero((domains & off) == 0)
-  labels = sum(((domains[keep] >> ATTRIBUTES.index(n)) & 1) << i for i, n in enumerate(names))
-  return images[keep], domains[keep], digits[keep], np.asarray(labels, np.int32)
+  keep = np.flatnonzero((domains & ~domain_of(2 ** len(names) - 1, names)) == 0)  # others off
+  labels = _move_bits(domains[keep], ATTRIBUTES, names + tuple(a for a in ATTRIBUTES
+                                                               if a not in names))
+  return images[keep], domains[keep], digits[keep], labels.astype(np.int32)
 
 
 @EMBEDDED.register('digit_domains')
