@@ -30,6 +30,13 @@ def _config(arg=None):
   return stargan.get_config(arg)
 
 
+def _all_domains():
+  """The digits config with all 8 domains (:digits itself takes 4)."""
+  c = _config('digits')
+  c.data.attributes = 'thick,inverted,tinted'
+  return c
+
+
 def test_parameter_counts_equal_the_official_networks():
   # CelebA at 128 px with 5 attributes (yunjey/stargan, counted from its model.py).
   method = sg.StarGAN(_config(), DataInfo((128, 128, 3), 32))
@@ -92,6 +99,31 @@ def test_step_trains_every_term_and_the_generator_obeys_its_target():
   assert a.shape == x.shape and float(jnp.max(jnp.abs(a - b))) > 0
 
 
+def test_identity_term_by_hand():
+  # loss.identity_weight (CycleGAN's term, 0 in StarGAN): G(x, c_own) against x on the
+  # G step's batch, added to G's loss x cycle_weight; nothing else in the step moves.
+  n_critic = 2
+  batch = {'image': jax.random.uniform(jax.random.PRNGKey(1), (4 * n_critic, 16, 16, 3),
+                                       minval=-1),
+           'label': jnp.arange(4 * n_critic, dtype=jnp.int32) % 8}
+  metrics = {}
+  for w in (0.0, 0.5):
+    c = _config('digits,smoke')
+    c.train.batch_size, c.train.n_critic, c.loss.identity_weight = 4, n_critic, w
+    method = sg.StarGAN(c, DataInfo((16, 16, 3), 8))
+    state = method.init(jax.random.PRNGKey(0))
+    _, metrics[w] = jax.jit(method.train_step)(state, batch)
+  assert 'idt_l1' not in metrics[0.0]
+  last = batch['image'].reshape((4, n_critic, 16, 16, 3))[:, -1]      # the G step's reals
+  own = sg.label_vectors(batch['label'].reshape((4, n_critic))[:, -1], 3, 'multi')
+  by_hand = np.mean(np.abs(np.asarray(method.generate(state.g.params, last, own) - last)))
+  assert float(metrics[0.5]['idt_l1']) == pytest.approx(by_hand, rel=1e-5)
+  for k in ('g_adv', 'g_cls', 'rec_l1', 'd_loss'):
+    assert float(metrics[0.5][k]) == float(metrics[0.0][k]), k
+  added = float(metrics[0.5]['g_loss']) - float(metrics[0.0]['g_loss'])
+  assert added == pytest.approx(10.0 * 0.5 * by_hand, rel=1e-4)
+
+
 def test_digit_domains_render_and_readers_calibrated():
   grey = np.zeros((1, 16, 16), np.uint8)
   grey[0, 4:12, 7] = 200
@@ -101,7 +133,8 @@ def test_digit_domains_render_and_readers_calibrated():
   np.testing.assert_array_equal(inverted, 255 - plain)
   np.testing.assert_array_equal(tinted[..., 0], plain[..., 0])  # red keeps the grey
   assert (tinted[..., 2] <= tinted[..., 0]).all()
-  src = sources.build_source(_config('digits').data)
+  assert _config('digits').data.attributes == 'thick,tinted'
+  src = sources.build_source(_all_domains().data)
   assert len(src) == 1500 * 8 and src.num_classes == 8
   np.testing.assert_array_equal(src.get(np.arange(8))['label'], np.arange(8))
   from gan_jax.metrics import digit_domains as md  # pylint: disable=g-import-not-at-top
@@ -197,7 +230,7 @@ def test_digit_domains_attribute_subset_and_its_metric():
   c.data.attributes = 'tinted,thick'            # bit 0 tinted, bit 1 thick
   src = sources.build_source(c.data)
   assert len(src) == 1500 * 4 and src.num_classes == 4
-  full = sources.build_source(_config('digits').data)
+  full = sources.build_source(_all_domains().data)
   ex = src.get(np.arange(4))
   # digit 0 in domains none, thick, tinted, thick+tinted (full bitmasks 0, 1, 4, 5)
   np.testing.assert_array_equal(ex['label'], [0, 2, 1, 3])

@@ -13,6 +13,11 @@ update on the last, as the official loop updates G every n_critic iterations):
   D: -E[src(x)] + E[src(G(x, c'))] + cls_weight * cls(x, c) + gp * GP
   G: -E[src(G(x, c'))] + cls_weight * cls(G(x, c'), c')
      + cycle_weight * |G(G(x, c'), c) - x|_1
+     + cycle_weight * identity_weight * |G(x, c) - x|_1   (0 in the paper)
+The identity term, CycleGAN's (Zhu et al. 2017, section 5.2) and not StarGAN's,
+asks G to leave an image that already is in the target domain unchanged; the
+cycle loss alone is met as well by a G that negates its input's strokes twice
+(bench/RESULTS.md, StarGAN on the digit domains).
 cls: the classification loss of D's label logits, binary cross-entropy summed
 over attributes and averaged over images for 'multi' (the official CelebA
 loss), softmax cross-entropy for 'single'. GP: WGAN-GP on the real/fake map
@@ -65,7 +70,7 @@ def label_vectors(labels, num_labels: int, mode: str):
 
 class StarGAN(TranslatesImages):
   reads = ('model.label_mode', 'data.attributes', 'loss.cls_weight', 'loss.cycle_weight',
-           'loss.gradient_penalty', 'train.n_critic', 'model.g_blocks')
+           'loss.gradient_penalty', 'train.n_critic', 'model.g_blocks', 'loss.identity_weight')
   batch_keys = ('image', 'label')
   preview_per_example = 5  # input, then 4 targets
 
@@ -94,6 +99,7 @@ class StarGAN(TranslatesImages):
     self.batch_schedule = BatchSchedule(tc.n_critic)
     self.cls_weight, self.rec_weight = config.loss.cls_weight, config.loss.cycle_weight
     self.gp_weight = config.loss.gradient_penalty
+    self.identity_weight = config.loss.identity_weight
     self.g_opt = make_optimizer(config.optim.g, 'g', tc.num_steps)
     self.d_opt = make_optimizer(config.optim.d, 'd', tc.num_steps * tc.n_critic)
 
@@ -202,7 +208,12 @@ class StarGAN(TranslatesImages):
     cls = classification_loss(cls_fake, c_trg, self.mode)
     rec = jnp.mean(jnp.abs(real - self.generate(state.g.params, fake, c_org)))
     loss = adv + self.cls_weight * cls + self.rec_weight * rec
-    return loss, (state, {'g_loss': loss, 'g_adv': adv, 'g_cls': cls, 'rec_l1': rec}, inp.carry)
+    metrics = {'g_loss': loss, 'g_adv': adv, 'g_cls': cls, 'rec_l1': rec}
+    if self.identity_weight > 0:
+      idt = jnp.mean(jnp.abs(real - self.generate(state.g.params, real, c_org)))
+      loss = loss + self.rec_weight * self.identity_weight * idt
+      metrics.update(g_loss=loss, idt_l1=idt)
+    return loss, (state, metrics, inp.carry)
 
   @classmethod
   def check_config(cls, config) -> None:
