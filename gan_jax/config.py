@@ -73,8 +73,9 @@ def base_config() -> ml_collections.ConfigDict:
                             # inpainting: the SN-PatchGAN's 5x5 stride-2 convs (DeepFill v2: 6)
       g_blocks=6,           # stargan / super_resolution: residual blocks in G
       label_mode='multi',   # stargan: 'multi' (binary attributes, BCE) or 'single' (softmax)
-      prefill='none',       # inpainting: 'biharmonic' = G learns a correction of the hole's
-                            # biharmonic fill (gan_jax/biharmonic.py), which it also reads
+      prefill='none',       # G learns a correction of a classical result, which it also
+                            # reads: inpainting 'biharmonic' (the hole's biharmonic fill),
+                            # restoration 'tv' (total-variation denoising)
       dropout=0.0,          # resnet_* blocks / unet_* decoder (pix2pix: 0.5)
       spectral_norm=False,  # spectral normalisation of D's layers (SNGAN's D always has it)
       conditional=False,    # class-conditional G and D (needs a labelled source)

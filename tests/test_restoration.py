@@ -2,7 +2,8 @@
 against an independent computation (scipy's Gaussian filter, the numpy imresize,
 Pillow's JPEG codec, the noise's measured std), probability 0 as the identity,
 determinism by key, the pipeline's config checks, the noise estimate the NL-means
-baseline uses, and the :smoke run through launch.py with --mode=translate on odd
+baseline uses, TV denoising against scikit-image and the Corrector starting from
+it, and the :smoke run through launch.py with --mode=translate on odd
 sizes and grey images."""
 
 import io
@@ -19,8 +20,12 @@ import test_fingerprints
 
 from gan_jax import degrade
 from gan_jax.data import photos
+from gan_jax.data.base import DataInfo
+from gan_jax.methods.registry import METHODS
+from gan_jax.methods.restoration import tv_prefill
 from gan_jax.metrics.perceptual_metrics import noise_sigma
 from gan_jax.resize import imresize
+from gan_jax.tv_denoise import tv_denoise
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXP = os.path.join(ROOT, 'experiments')
@@ -149,6 +154,43 @@ def test_noise_estimate_of_the_nl_means_baseline(photo):
     assert noise_sigma(noisy) == pytest.approx(np.hypot(sigma, clean), rel=0.1)
 
 
+def test_tv_denoise_is_scikit_images_chambolle(photo):
+  from skimage.restoration import denoise_tv_chambolle
+  rng = np.random.default_rng(0)
+  # noise from none to strong: channels stop after different numbers of iterations
+  noisy = np.stack([np.clip(photo + rng.normal(0, s, photo.shape), 0, 1)
+                    for s in (0.0, 0.02, 0.1, 0.3)]).astype(np.float32)
+  for weight in (0.1, 0.03):
+    ours = np.asarray(jax.jit(tv_denoise, static_argnums=1)(noisy, weight))
+    for i, x in enumerate(noisy):
+      ref = denoise_tv_chambolle(x, weight=weight, channel_axis=-1)
+      np.testing.assert_allclose(ours[i], ref, atol=1e-6)
+      if i:
+        assert np.abs(ref - x).mean() > 0.005            # it did smooth
+  few = np.asarray(tv_denoise(noisy, 0.1, max_iterations=3))  # the iterations count
+  assert np.abs(few - np.asarray(tv_denoise(noisy, 0.1))).max() > 1e-3
+
+
+def test_corrector_starts_from_tv_and_learns_its_correction(photo):
+  import launch as launch_mod
+  config = launch_mod.load_config(['launch.py', f'--config={EXP}/restore_photos.py:smoke'])
+  config.model.prefill = 'tv'
+  config.loss.vgg_weight = 0.0                      # no VGG weights needed
+  method = METHODS.get('restoration')(config, DataInfo((32, 32, 3), 0, 8))
+  state = method.init(jax.random.PRNGKey(0))
+  x = jnp.asarray(photo[None, :32, :32] * 2 - 1)
+  np.testing.assert_array_equal(np.asarray(method.translate(state, x, 'a2b')),
+                                np.asarray(tv_prefill(x)))        # step 0: TV itself
+  batch = {'image': jnp.concatenate([x] * config.train.batch_size),
+           'label': jnp.zeros((config.train.batch_size,), jnp.int32)}
+  step = jax.jit(method.train_step)
+  for _ in range(3):
+    state, metrics = step(state, batch)
+  assert np.isfinite(float(metrics['g_loss']))
+  assert not np.array_equal(np.asarray(method.translate(state, x, 'a2b')),
+                            np.asarray(tv_prefill(x)))
+
+
 def test_restore_photos_smoke_and_translate_any_size(launch, tmp_path):
   run = str(tmp_path / 'run')
   code, out, err = launch(f'--config={EXP}/restore_photos.py:smoke', f'--workdir={run}')
@@ -176,3 +218,6 @@ def test_restoration_errors_name_the_value(launch, tmp_path):
   code, _, err = launch(f'--config={EXP}/restore_photos.py:smoke', f'--workdir={tmp_path}/r',
                         '--config.loss.pixel_loss=l2')
   assert code != 0 and "pixel_loss='l2'; allowed: mse, l1" in err, err
+  code, _, err = launch(f'--config={EXP}/restore_photos.py:smoke', f'--workdir={tmp_path}/r',
+                        '--config.model.prefill=biharmonic')
+  assert code != 0 and "prefill='biharmonic'; allowed: none, tv" in err, err

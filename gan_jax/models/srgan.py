@@ -12,11 +12,18 @@ D: conv k3n64s1 + LeakyReLU 0.2; seven convs (k3n64s2, k3n128s1, k3n128s2,
 k3n256s1, k3n256s2, k3n512s1, k3n512s2), each + BN + LeakyReLU; dense 1024 +
 LeakyReLU; dense 1 (the logit; the paper's sigmoid is in the loss). At 96 px:
 23,565,505 parameters.
+
+Corrector (old-photo restoration's model.prefill): an SRResNet at scale 1 that
+reads the image and a classical restoration of it (`prefill`, a fixed function
+of the image) and returns prefill + its output, its last convolution starting
+at zero, so that training starts from the classical result.
 """
 
 import math
+from typing import Callable
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import UserError
@@ -58,6 +65,7 @@ class SRResNet(nn.Module):
   channels: int = 3
   features: int = 64
   blocks: int = 16
+  zero_output: bool = False      # the last convolution starts at 0 (Corrector)
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -68,7 +76,22 @@ class SRResNet(nn.Module):
     x = batch_norm(train)(nn.Conv(self.features, (3, 3), padding=1)(x)) + skip
     for _ in range(int(math.log2(self.scale))):
       x = PReLU()(pixel_shuffle(nn.Conv(self.features * 4, (3, 3), padding=1)(x), 2))
-    return nn.Conv(self.channels, (9, 9), padding=4)(x)
+    init = nn.initializers.zeros if self.zero_output else nn.linear.default_kernel_init
+    return nn.Conv(self.channels, (9, 9), padding=4, kernel_init=init)(x)
+
+
+class Corrector(nn.Module):
+  """Images in [-1, 1] -> prefill(images) + an SRResNet's (scale 1) correction of it."""
+  prefill: Callable
+  channels: int = 3
+  features: int = 64
+  blocks: int = 16
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    guide = jax.lax.stop_gradient(self.prefill(x))
+    net = SRResNet(1, self.channels, self.features, self.blocks, zero_output=True, name='net')
+    return guide + net(jnp.concatenate([x, guide], axis=-1), train)
 
 
 class SRDiscriminator(nn.Module):
