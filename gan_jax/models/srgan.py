@@ -25,6 +25,7 @@ from typing import Callable
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from flax.linen.linear import default_kernel_init
 
 from gan_jax.errors import UserError
 from gan_jax.models.layers import batch_norm
@@ -76,7 +77,7 @@ class SRResNet(nn.Module):
     x = batch_norm(train)(nn.Conv(self.features, (3, 3), padding=1)(x)) + skip
     for _ in range(int(math.log2(self.scale))):
       x = PReLU()(pixel_shuffle(nn.Conv(self.features * 4, (3, 3), padding=1)(x), 2))
-    init = nn.initializers.zeros if self.zero_output else nn.linear.default_kernel_init
+    init = nn.initializers.zeros if self.zero_output else default_kernel_init
     return nn.Conv(self.channels, (9, 9), padding=4, kernel_init=init)(x)
 
 
