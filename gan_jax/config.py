@@ -96,6 +96,9 @@ def base_config() -> ml_collections.ConfigDict:
       hierarchical=False,   # z split into chunks: one for G's input, one per block (with shared)
       attention=(),         # resolutions followed by a self-attention block, e.g. (64,)
       truncation=0.0,       # sampling only: z from N(0, 1) truncated to [-t, t]; 0 = untruncated
+      standing_stats=0,     # sampling only: > 0 = G's BatchNorm statistics recomputed over this
+                            # many training-size batches drawn as sampling draws them (BigGAN's
+                            # standing statistics); 0 = the running averages
       # PGGAN (models/pggan.py): channels at resolution r = min(channel_base // r, channel_max)
       channel_base=16384,   # the paper's fmap_base 8192 (counted per stage there)
       channel_max=512,      # fmap_max
@@ -367,7 +370,7 @@ _NON_NEGATIVE = ('train.pool_size', 'style.content_weight', 'style.style_weight'
                  'eval.every', 'loss.label_smoothing', 'ema.decay', 'model.init_std',
                  'train.critic_boost', 'train.boost_steps', 'train.boost_every',
                  'loss.g_ortho', 'loss.d_ortho', 'ema.start', 'model.truncation',
-                 'model.shared_dim', 'loss.drift')
+                 'model.shared_dim', 'loss.drift', 'model.standing_stats')
 
 
 def find_parent(config, dotted: str, what: str):
@@ -468,6 +471,7 @@ RUN_CONTROL_PREFIXES = ('train.num_steps', 'train.num_epochs', 'train.log_every'
                         'train.keep_checkpoints', 'train.sample_every', 'train.sample_grid',
                         'eval.', 'data.prefetch', 'data.workers', 'data.data_dir', 'data.download',
                         'model.sample_batch_stats', 'model.truncation',  # how samples are
+                        'model.standing_stats',
                         'stylegan.psi', 'stylegan.noise_mode',  # drawn, not what was trained
                         'progressive.total_kimg')  # PGGAN's run length
 

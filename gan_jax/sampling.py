@@ -22,6 +22,7 @@ def generate_images(method, state, mesh, num, batch_size, rng, labels=None, gene
   """num images (numpy, [-1, 1]) from keys fold_in(rng, batch index)."""
   parallel.check_batch_size(batch_size, mesh, 'eval.batch_size')
   generate_fn = generate_fn or make_generate_fn(method, mesh)
+  state = method.sampling_state(state)
   out, start = [], time.time()
   for i, first in enumerate(range(0, num, batch_size)):
     batch_labels = None if labels is None else np.resize(np.asarray(labels), batch_size)

@@ -5,6 +5,7 @@ runs through launch.py (bitwise the recorded states)."""
 
 import os
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -96,6 +97,29 @@ def test_hierarchical_z_and_the_shared_embedding():
   other = blocks(z, jnp.array([3, 2]))       # the class reaches every block
   assert float(jnp.max(jnp.abs(base[0][0] - other[0][0]))) > 0
   np.testing.assert_array_equal(base[0][1], other[0][1])
+
+
+def test_standing_statistics_under_truncation():
+  # G_ema's BatchNorm statistics recomputed under truncated z; the spectral norms'
+  # vectors stay as trained.
+  c = _config('cifar', 'digits,smoke')
+  c.model.truncation, c.model.standing_stats = 0.5, 2
+  method = GAN(c, DataInfo((32, 32, 1), 10))
+  state = method.init(jax.random.PRNGKey(0))
+  assert state.g.ema_stats                     # BigGAN samples with G_ema's statistics
+  before = flax.traverse_util.flatten_dict(state.g.ema_stats)
+  after = flax.traverse_util.flatten_dict(method.sampling_state(state).g.ema_stats)
+  bn = [k for k in before if k[-1] in ('mean', 'var')]
+  assert len(bn) >= 4 and set(after) == set(before)
+  for k in before:
+    if k in bn:
+      assert not np.allclose(after[k], before[k])
+    else:
+      np.testing.assert_array_equal(after[k], before[k])
+  assert min(float(jnp.min(after[k])) for k in bn if k[-1] == 'var') >= 0
+  images = method.generate(method.sampling_state(state),
+                           method.sample_inputs(jax.random.PRNGKey(1), 4))
+  assert images.shape == (4, 32, 32, 1) and bool(jnp.all(jnp.isfinite(images)))
 
 
 def test_truncated_sampling_and_the_ema_start():

@@ -207,6 +207,41 @@ def test_sampling_with_batch_statistics():
   assert not np.allclose(images, running.generate(state, inputs))
 
 
+def test_standing_statistics_are_their_batches_statistics():
+  # BigGAN's standing statistics. From one batch: sampling that batch with them is
+  # sampling it with its own statistics (every BatchNorm sees the same input).
+  c, m = method_for('dcgan_mnist', **{'model.sample_batch_stats': False,
+                                       'model.standing_stats': 1})
+  state = m.init(jax.random.PRNGKey(0))
+  key = jax.random.PRNGKey(0x57A5)              # the method's fixed key
+  inputs = m.sample_inputs(jax.random.fold_in(key, 0), c.train.batch_size)
+  own = m.generator.apply(state.g.variables(), inputs['z'], None, train=True,
+                          mutable=['batch_stats'])[0]
+  np.testing.assert_allclose(m.generate(m.sampling_state(state), inputs), own, atol=2e-5)
+  assert not np.allclose(m.generate(state, inputs), own, atol=1e-2)   # the running averages
+  # From three: the mean of each batch's mean and variance, read here from one
+  # momentum update of the initial running averages r0: (r1 - 0.9 r0) / 0.1.
+  _, m3 = method_for('dcgan_mnist', **{'model.sample_batch_stats': False,
+                                        'model.standing_stats': 3})
+  r0 = flax.traverse_util.flatten_dict(state.g.batch_stats)
+  per_batch = []
+  for i in range(3):
+    z = m3.sample_inputs(jax.random.fold_in(key, i), c.train.batch_size)['z']
+    r1 = flax.traverse_util.flatten_dict(m3.generator.apply(
+        state.g.variables(), z, None, train=True, mutable=['batch_stats'])[1]['batch_stats'])
+    per_batch.append({k: (np.asarray(r1[k]) - 0.9 * np.asarray(r0[k])) / 0.1 for k in r0})
+  standing = flax.traverse_util.flatten_dict(m3.sampling_state(state).g.batch_stats)
+  assert {k[-1] for k in standing} == {'mean', 'var'}
+  for k in r0:
+    np.testing.assert_allclose(standing[k], np.mean([b[k] for b in per_batch], axis=0),
+                               rtol=1e-4, atol=1e-5)
+  with pytest.raises(UserError, match='standing_stats=1 with model.sample_batch_stats'):
+    method_for('dcgan_mnist', **{'model.standing_stats': 1})
+  _, no_bn = method_for('gan_mnist', **{'model.standing_stats': 2})
+  with pytest.raises(UserError, match="standing_stats=2, but generator 'mlp' has no BatchNorm"):
+    no_bn.sampling_state(no_bn.init(jax.random.PRNGKey(0)))
+
+
 def test_packing_pacgan():
   c, m = method_for('dcgan_mnist', **{'model.packing': 2})
   x = jnp.arange(4 * 2 * 2 * 3, dtype=jnp.float32).reshape(4, 2, 2, 3)

@@ -145,6 +145,11 @@ class GeneratesFromNoise(Method):
   def generate(self, state, inputs) -> jax.Array:
     """Images in [-1, 1] (EMA weights when kept)."""
 
+  def sampling_state(self, state):
+    """The state to draw many samples from, prepared once before `generate` runs
+    over their batches (the GAN method's standing statistics); as is by default."""
+    return state
+
   def preview(self, state, inputs):
     return self.generate(state, inputs)
 

@@ -22,7 +22,8 @@ simultaneous D and G steps from the same parameters and noise
 regularisation (`loss.g_ortho`, `loss.d_ortho`), an EMA that copies G until
 `ema.start` and can average G's BatchNorm statistics too (`ema.batch_stats`:
 EMA weights sampled with the live G's statistics drew poor digits, see
-bench/RESULTS.md, BigGAN), and truncated z when sampling (`model.truncation`).
+bench/RESULTS.md, BigGAN), and truncated z when sampling (`model.truncation`),
+with BatchNorm statistics recomputed for it (`model.standing_stats`).
 """
 
 import flax
@@ -36,6 +37,7 @@ from gan_jax.methods.base import GeneratesFromNoise
 from gan_jax.methods.network import NetworkState, variables
 from gan_jax.methods.optimizers import make_optimizer
 from gan_jax.methods.phases import Phase
+from gan_jax.models.layers import BN_MOMENTUM
 from gan_jax.models.registry import DISCRIMINATORS, GENERATORS
 
 
@@ -54,7 +56,7 @@ class GAN(GeneratesFromNoise):
            'optim.d.clip_before_step', 'train.critic_boost', 'train.boost_steps',
            'train.boost_every', 'model.sample_batch_stats', 'model.packing',
            'train.simultaneous', 'train.g_steps', 'loss.g_ortho', 'loss.d_ortho', 'ema.start',
-           'ema.batch_stats', 'model.truncation')
+           'ema.batch_stats', 'model.truncation', 'model.standing_stats')
 
   def __init__(self, config, info, assets=None):
     super().__init__(config, info, assets)
@@ -77,6 +79,10 @@ class GAN(GeneratesFromNoise):
                       f'parameters; it needs train.n_critic=1 (got {tc.n_critic}), '
                       f'train.g_steps=1 (got {tc.g_steps}) and no critic_boost')
     self.g_steps = tc.g_steps
+    if config.model.standing_stats and config.model.sample_batch_stats:
+      raise UserError(f'config.model.standing_stats={config.model.standing_stats} with '
+                      'model.sample_batch_stats=True: samples would use their own batch\'s '
+                      'statistics, not the standing ones; set one of them back')
     if config.ema.start and not config.ema.decay:
       raise UserError(f'config.ema.start={config.ema.start} without an EMA: set ema.decay > 0 '
                       '(BigGAN: 0.9999)')
@@ -160,6 +166,48 @@ class GAN(GeneratesFromNoise):
     if self.config.model.sample_batch_stats and state.g.batch_stats:
       return self.generator.apply(v, z, labels, train=True, mutable=['batch_stats'])[0]
     return self.generator.apply(v, z, labels, train=False)
+
+  def sampling_state(self, state):
+    """With model.standing_stats = n > 0, G's BatchNorm running averages replaced by
+    standing statistics (BigGAN-PyTorch's utils.accumulate_standing_stats): the
+    sampled G (the EMA's weights) run in training mode on n batches of
+    train.batch_size drawn as sampling draws them, truncation included, and their
+    batch means and variances averaged with equal weight. The running averages
+    were gathered under untruncated z and older weights; these match what is
+    sampled. The batches come from a fixed key, so they depend on the weights only."""
+    n = self.config.model.standing_stats
+    if not n:
+      return state
+    if not any(k[-1] in ('mean', 'var') for k in _flat(state.g.sampling_stats)):
+      raise UserError(f'config.model.standing_stats={n}, but generator '
+                      f'{self.config.model.generator!r} has no BatchNorm to recompute')
+    if getattr(self, '_standing_fn', None) is None:
+      self._standing_fn = jax.jit(self._standing_stats)
+    return self._standing_fn(state)
+
+  def _standing_stats(self, state):
+    n, g = self.config.model.standing_stats, state.g
+    stats = _flat(g.sampling_stats)
+    is_bn = {k: k[-1] in ('mean', 'var') for k in stats}
+    # From zeroed running averages one update leaves (1 - momentum) x the batch's value.
+    zeroed = flax.traverse_util.unflatten_dict(
+        {k: jnp.zeros_like(v) if is_bn[k] else v for k, v in stats.items()})
+    key = jax.random.PRNGKey(0x57A5)
+
+    def batch_stats(i):
+      inputs = self.sample_inputs(jax.random.fold_in(key, i), self.batch_size)
+      _, upd = self.generator.apply(variables(g.sampling_params, zeroed), inputs['z'],
+                                    inputs.get('label'), train=True, mutable=['batch_stats'])
+      return _flat(upd['batch_stats'])
+
+    total = jax.lax.fori_loop(
+        0, n, lambda i, acc: jax.tree.map(jnp.add, acc, batch_stats(i)),
+        {k: jnp.zeros_like(v) for k, v in stats.items()})
+    standing = {k: total[k] / (n * (1 - BN_MOMENTUM)) if is_bn[k] else stats[k] for k in stats}
+    standing = flax.traverse_util.unflatten_dict(standing)
+    if g.ema_stats:
+      return state.replace(g=g.replace(ema_stats=standing))
+    return state.replace(g=g.replace(batch_stats=standing))
 
   # -- training --------------------------------------------------------------
   def train_step(self, state, batch):
@@ -305,3 +353,8 @@ class GAN(GeneratesFromNoise):
       metrics['g_ortho'] = losses.orthogonal_penalty(state.g.params, exclude=('shared',))
       loss = loss + self.config.loss.g_ortho * metrics['g_ortho']
     return loss, (state, metrics, inp.carry)
+
+
+def _flat(tree) -> dict:
+  """A Flax collection as {path tuple: array}."""
+  return flax.traverse_util.flatten_dict(flax.core.unfreeze(tree) if tree else {})

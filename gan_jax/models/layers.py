@@ -236,10 +236,13 @@ def scale_init(std: float):
   return lambda key, shape, dtype=jnp.float32: 1.0 + std * jax.random.normal(key, shape, dtype)
 
 
+BN_MOMENTUM = 0.9   # Flax's convention for PyTorch's momentum 0.1
+
+
 def batch_norm(train: bool, name=None, scale_std: float = 0.0, **kwargs):
   """BatchNorm with PyTorch's BatchNorm2d defaults (momentum 0.1, i.e. Flax's 0.9;
   eps 1e-5), as every reference network here was trained with; scale N(1, scale_std)."""
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, name=name,
+  return nn.BatchNorm(use_running_average=not train, momentum=BN_MOMENTUM, epsilon=1e-5, name=name,
                       scale_init=scale_init(scale_std), **kwargs)
 
 
