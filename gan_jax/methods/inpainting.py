@@ -218,9 +218,14 @@ class Inpainting(FillsHoles):
     """The prefill the U-Net corrects (None without one)."""
     return biharmonic.biharmonic_fill(images, hole) if self.guided else None
 
-  def _fill(self, g, images, hole):
-    out, upd = self.generator.apply(g.variables(), images, hole, train=True,
-                                    guide=self._guide(images, hole), mutable=['batch_stats'])
+  def _step_guide(self, inp, images, hole):
+    """The step's prefill: handed on by the D phase (same images and masks), so
+    it is computed once per step."""
+    return inp.carry['guide'] if 'guide' in inp.carry else self._guide(images, hole)
+
+  def _fill(self, g, images, hole, guide):
+    out, upd = self.generator.apply(g.variables(), images, hole, train=True, guide=guide,
+                                    mutable=['batch_stats'])
     return out, upd['batch_stats']
 
   def _judge(self, d, images, hole):
@@ -230,19 +235,21 @@ class Inpainting(FillsHoles):
 
   def _d_loss(self, state, inp):
     images, hole = inp.batch['image'], self._holes(inp)
-    out, _ = self._fill(state.g, images, hole)              # G's statistics kept as they are
+    guide = self._step_guide(inp, images, hole)
+    out, _ = self._fill(state.g, images, hole, guide)       # G's statistics kept as they are
     comp = jax.lax.stop_gradient(composite(images, hole, out))
     real, bs = self._judge(state.d, images, hole)
     fake, bs = self._judge(state.d.replace(batch_stats=bs), comp, hole)
     loss = jnp.mean(jax.nn.relu(1.0 - real)) + jnp.mean(jax.nn.relu(1.0 + fake))
     state = state.replace(d=state.d.replace(batch_stats=bs))
+    carry = inp.carry if guide is None else {**inp.carry, 'guide': guide}
     return loss, (state, {'d_loss': loss, 'd_real': jnp.mean(real), 'd_fake': jnp.mean(fake)},
-                  inp.carry)
+                  carry)
 
   def _g_loss(self, state, inp):
     lc = self.config.loss
     images, hole = inp.batch['image'], self._holes(inp)
-    out, g_bs = self._fill(state.g, images, hole)
+    out, g_bs = self._fill(state.g, images, hole, self._step_guide(inp, images, hole))
     comp = composite(images, hole, out)
     err = jnp.abs(out - images)
     metrics = {'valid_l1': jnp.mean(err * (1 - hole)), 'hole_l1': jnp.mean(err * hole),
