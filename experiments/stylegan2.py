@@ -11,12 +11,14 @@ gamma 0.0002 res^2 / batch, mapping 2, EMA ramp-up 0.05); paper256 (FFHQ/LSUN
 at 256 px: batch 64, mbstd 8, fmaps 0.5, lr 0.0025, gamma 1, EMA 20 kimg);
 stylegan2 (config F at 1024 px: batch 32, mbstd 4, fmaps 1, lr 0.002, gamma 10,
 EMA 10 kimg); digits (the embedded digits at 16 px, batch 32, 32 channels
-throughout: 'auto' sized for 2 CPU cores, about 0.5 s a step; ADA's
+throughout: 'auto' sized for 2 CPU cores, without path length and style
+mixing as 'cifar', about 0.33 s a step, 160 kimg in under 30 minutes; ADA's
 ada_kimg 100); smoke (about a minute on a CPU). All: Adam (0, 0.99) eps 1e-8,
-R1 every 16 steps, path length every 4 (weight 2), style mixing 0.9, mirrored
-images (not the digits), ADA with the 'bgc' pipe and target 0.6 (train.py's
-default --aug=ada), 25,000 kimg. Figures: --mode=sample also writes the
-style-mixing (coarse and fine) and interpolation figures.
+R1 every 16 steps, path length every 4 (weight 2; not digits), style mixing 0.9
+(not digits), mirrored images (not the digits), ADA with the 'bgc' pipe and
+target 0.6 (train.py's default --aug=ada), 25,000 kimg (not digits). Figures:
+--mode=sample also writes the style-mixing (coarse and fine) and interpolation
+figures.
 Not yet: mixed precision (fp32 with the official clamp 256), the
 dataset_tool's zip files (a folder of its PNGs works).
 """
@@ -63,9 +65,12 @@ def get_config(arg=None):
     c.eval.metrics = ('digits_score', 'digits_fd')
     c.data.random_flip = False                    # digits are not mirror-symmetric
     # 'auto' at 16 px, batch 32, sized for 2 CPU cores: 32 channels throughout
-    # (channel_base 1024, max 32), z and w 128; about 0.5 s a step (bench/RESULTS.md).
+    # (channel_base 1024, max 32), z and w 128.
     stylegan2_settings(c, 16, 32, 4, 1024 / 32768, 0.0025, 0.0002 * 16 ** 2 / 32, 10.0, 0.05,
-                       2, 96)
+                       2, 160)
+    # As the official 'cifar' config for small images: no path-length regularisation,
+    # no style mixing; 1.4 x the steps per second here (bench/RESULTS.md, StyleGAN2-ADA).
+    c.stylegan.pl_weight, c.stylegan.style_mixing = 0.0, 0.0
     c.eval.metrics = ('digits_score', 'digits_fd')
     c.model.channel_max = 32
     c.model.z_dim = c.stylegan.w_dim = 128
@@ -77,4 +82,6 @@ def get_config(arg=None):
     c.model.channel_base, c.model.channel_max = 128, 16
     c.model.z_dim = c.stylegan.w_dim = 16
     c.augment.p, c.augment.ada_kimg = 0.2, 0.1    # p starts at 0.2 and moves by 0.32
+    defaults = config_lib.base_config().stylegan   # every phase, as its fingerprint recorded
+    c.stylegan.pl_weight, c.stylegan.style_mixing = defaults.pl_weight, defaults.style_mixing
   return c
