@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.errors import UserError
+from gan_jax.fir import fir_axis
 
 # The named pipes of the reference's train.py (--augpipe) that we implement.
 PIPES = {
@@ -201,23 +202,6 @@ def color_matrix(key, n: int, channels: int, p, ops):
 
 # -- applying them -----------------------------------------------------------------------
 
-def _fir_axis(x, taps, up: int, down: int, pad, axis: int):
-  """upfirdn along one axis: zeros after each sample (up), pad (negative crops),
-  correlate with `taps`, keep every `down`-th."""
-  x = jnp.moveaxis(x, axis, -1)
-  shape = x.shape
-  if up > 1:
-    x = jnp.stack([x] + [jnp.zeros_like(x)] * (up - 1), axis=-1).reshape(shape[:-1] + (-1,))
-  lo, hi = pad
-  x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(max(lo, 0), max(hi, 0))])
-  x = x[..., max(-lo, 0): x.shape[-1] - max(-hi, 0)]
-  k = len(taps)
-  out_len = x.shape[-1] - k + 1
-  y = sum(float(taps[j]) * x[..., j: j + out_len] for j in range(k))
-  y = y[..., ::down] if down > 1 else y
-  return jnp.moveaxis(y, -1, axis)
-
-
 def _bilinear(x, px, py):
   """grid_sample (bilinear, zeros outside) of NHWC x at pixel coordinates (n, H, W)."""
   n, h, w, c = x.shape
@@ -246,7 +230,7 @@ def apply_geometric(images, g_inv):
   # axis, the filter flipped: a true convolution).
   up_pad = ((len(taps) + 1) // 2, (len(taps) - 2) // 2)
   for axis in (1, 2):
-    x = _fir_axis(x, taps[::-1] * 2.0, 2, 1, up_pad, axis)
+    x = fir_axis(x, taps[::-1] * 2.0, 2, 1, up_pad, axis)
   g = scale2d(jnp.full((n,), 2.0), jnp.full((n,), 2.0)) @ g_inv @ scale2d(
       jnp.full((n,), 0.5), jnp.full((n,), 0.5))
   half = jnp.full((n,), 0.5)
@@ -264,7 +248,7 @@ def apply_geometric(images, g_inv):
   # x2 downsampling (downsample2d with padding -2 hz_pad, flip_filter: correlation).
   down_pad = (-2 * hz_pad + (len(taps) - 1) // 2, -2 * hz_pad + (len(taps) - 2) // 2)
   for axis in (1, 2):
-    x = _fir_axis(x, taps, 1, 2, down_pad, axis)
+    x = fir_axis(x, taps, 1, 2, down_pad, axis)
   return x
 
 

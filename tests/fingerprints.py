@@ -146,6 +146,33 @@ def recorded():
     return json.load(f)
 
 
+def recorded_versions(name: str, data=None) -> dict:
+  """The machine a run was recorded on: the file's, unless that run was
+  re-recorded alone on another machine (`run_versions`)."""
+  data = data or recorded()
+  return data.get('run_versions', {}).get(name, data['versions'])
+
+
+def _write(name: str, fingerprint: str, every_run: bool) -> None:
+  """Records one run. Writing every run makes this machine the file's; a run
+  written alone on another machine keeps its own versions, so the other runs
+  stay checked where they were recorded and this one where it was."""
+  data = recorded() if os.path.exists(FILE) else {'versions': versions(), 'runs': {}}
+  if every_run:
+    data['versions'] = versions()
+    data.pop('run_versions', None)
+  per_run = data.setdefault('run_versions', {})
+  per_run.pop(name, None)
+  if versions() != data['versions']:
+    per_run[name] = versions()
+  if not per_run:
+    del data['run_versions']
+  data['runs'][name] = fingerprint
+  with open(FILE, 'w') as f:
+    json.dump(data, f, indent=1, sort_keys=True)
+    f.write('\n')
+
+
 def main(argv):
   runs = SLOW_RUNS if '--one_device' in argv else RUNS
   names = [a for a in argv[1:] if not a.startswith('--')] or list(runs)
@@ -154,11 +181,7 @@ def main(argv):
     got[name] = run_fingerprint(runs[name])
     print(f'{name}: {got[name]}', flush=True)
     if '--write' in argv:  # after each run: a long list is not lost to one failure
-      old = recorded()['runs'] if os.path.exists(FILE) else {}
-      with open(FILE, 'w') as f:
-        json.dump({'versions': versions(), 'runs': {**old, name: got[name]}}, f, indent=1,
-                  sort_keys=True)
-        f.write('\n')
+      _write(name, got[name], every_run=len(names) == len(runs))
   if '--write' in argv:
     return 0
   want = recorded()['runs']

@@ -27,20 +27,23 @@ def assert_state_recorded(checkpoint_dir: str, name: str) -> None:
   """A run's final state is bitwise the recorded one. On another jax or CPU (which
   round differently) a warning instead of a skip, so the rest of the test runs."""
   recorded = fingerprints.recorded()
-  if recorded['versions'] != fingerprints.versions():
-    warnings.warn(f'{name}: fingerprints were recorded on {recorded["versions"]}, this is '
+  if fingerprints.recorded_versions(name, recorded) != fingerprints.versions():
+    warnings.warn(f'{name}: fingerprints were recorded on '
+                  f'{fingerprints.recorded_versions(name, recorded)}, this is '
                   f'{fingerprints.versions()}; the bitwise check is left out')
     return
   assert fingerprints.state_fingerprint(checkpoint_dir) == recorded['runs'][name], name
 
 
-def check_versions():
+def check_versions(name: str) -> str:
+  """The recorded fingerprint of `name`; a skip on another jax or CPU."""
   recorded = fingerprints.recorded()
-  if recorded['versions'] != fingerprints.versions():
-    pytest.skip(f'fingerprints were recorded with {recorded["versions"]}; this is '
+  where = fingerprints.recorded_versions(name, recorded)
+  if where != fingerprints.versions():
+    pytest.skip(f'fingerprints were recorded with {where}; this is '
                 f'{fingerprints.versions()}: XLA may round differently (re-record on this '
                 'machine from the last commit: python tests/fingerprints.py --write)')
-  return recorded['runs']
+  return recorded['runs'][name]
 
 
 @pytest.mark.parametrize('name', sorted(set(fingerprints.RUNS) - set(CHECKED_IN_TEST_TRAIN)
@@ -50,4 +53,4 @@ def check_versions():
                                          - set(CHECKED_IN_TEST_RESTORATION)
                                          - set(CHECKED_IN_TEST_STYLEGAN2)))
 def test_smoke_run_state_is_bitwise_unchanged(name):
-  assert fingerprints.run_fingerprint(fingerprints.RUNS[name]) == check_versions()[name]
+  assert fingerprints.run_fingerprint(fingerprints.RUNS[name]) == check_versions(name)
