@@ -12,7 +12,7 @@ at 256 px: batch 64, mbstd 8, fmaps 0.5, lr 0.0025, gamma 1, EMA 20 kimg);
 stylegan2 (config F at 1024 px: batch 32, mbstd 4, fmaps 1, lr 0.002, gamma 10,
 EMA 10 kimg); digits (the embedded digits at 16 px, batch 32, 32 channels
 throughout: 'auto' sized for 2 CPU cores, without path length and style
-mixing as 'cifar', about 0.33 s a step, 160 kimg in under 30 minutes; ADA's
+mixing as 'cifar', about 75 ms a step, 320 kimg in about 15 minutes; ADA's
 ada_kimg 100); smoke (about a minute on a CPU). All: Adam (0, 0.99) eps 1e-8,
 R1 every 16 steps, path length every 4 (weight 2; not digits), style mixing 0.9
 (not digits), mirrored images (not the digits), ADA with the 'bgc' pipe and
@@ -67,9 +67,9 @@ def get_config(arg=None):
     # 'auto' at 16 px, batch 32, sized for 2 CPU cores: 32 channels throughout
     # (channel_base 1024, max 32), z and w 128.
     stylegan2_settings(c, 16, 32, 4, 1024 / 32768, 0.0025, 0.0002 * 16 ** 2 / 32, 10.0, 0.05,
-                       2, 160)
+                       2, 320)
     # As the official 'cifar' config for small images: no path-length regularisation,
-    # no style mixing; 1.4 x the steps per second here (bench/RESULTS.md, StyleGAN2-ADA).
+    # no style mixing; 1.4 x the steps per second on a CPU (bench/RESULTS.md, StyleGAN2-ADA).
     c.stylegan.pl_weight, c.stylegan.style_mixing = 0.0, 0.0
     c.eval.metrics = ('digits_score', 'digits_fd')
     c.model.channel_max = 32
