@@ -79,6 +79,7 @@ class GAN(GeneratesFromNoise):
                       f'parameters; it needs train.n_critic=1 (got {tc.n_critic}), '
                       f'train.g_steps=1 (got {tc.g_steps}) and no critic_boost')
     self.g_steps = tc.g_steps
+    self._standing_fn = jax.jit(self._standing_stats)   # compiled on first use
     if config.model.standing_stats and config.model.sample_batch_stats:
       raise UserError(f'config.model.standing_stats={config.model.standing_stats} with '
                       'model.sample_batch_stats=True: samples would use their own batch\'s '
@@ -181,8 +182,6 @@ class GAN(GeneratesFromNoise):
     if not any(k[-1] in ('mean', 'var') for k in _flat(state.g.sampling_stats)):
       raise UserError(f'config.model.standing_stats={n}, but generator '
                       f'{self.config.model.generator!r} has no BatchNorm to recompute')
-    if getattr(self, '_standing_fn', None) is None:
-      self._standing_fn = jax.jit(self._standing_stats)
     return self._standing_fn(state)
 
   def _standing_stats(self, state):

@@ -59,18 +59,20 @@ def lrelu(x, gain: float = 1.0, clamp: Optional[float] = None):
 
 # -- the FIR filter ---------------------------------------------------------------------
 
+FIR_TAPS = np.array([1.0, 3.0, 3.0, 1.0]) / 8.0   # one axis of the 2-D filter
+
+
 def fir_filter():
-  f = np.array([1.0, 3.0, 3.0, 1.0])
-  f = np.outer(f, f)
-  return f / f.sum()
+  """The 2-D filter, outer([1, 3, 3, 1]) / 64 (setup_filter's)."""
+  return np.outer(FIR_TAPS, FIR_TAPS)
 
 
 def upfirdn(x, up: int = 1, down: int = 1, pad=(0, 0), gain: float = 1.0):
   """upfirdn2d with the [1, 3, 3, 1] filter on NHWC: zeros inserted after each
   sample (up), padded (pad = (before, after), both axes), filtered, every
-  `down`-th sample kept. The filter is separable (outer([1, 3, 3, 1]) / 64), so
-  each axis in turn, with sqrt(gain) per axis."""
-  taps = np.array([1.0, 3.0, 3.0, 1.0]) / 8.0 * math.sqrt(gain)
+  `down`-th sample kept. The filter is separable, so each axis in turn, with
+  sqrt(gain) per axis."""
+  taps = FIR_TAPS * math.sqrt(gain)
   x = fir_axis(x, taps, up, down, pad, axis=1)
   return fir_axis(x, taps, up, down, pad, axis=2)
 
