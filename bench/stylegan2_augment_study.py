@@ -4,12 +4,13 @@ run after another, then one table (digits_fd, confident fraction, class entropy
 at each evaluation, and ADA's p and E[sign D(real)] where logged).
 
   python bench/stylegan2_augment_study.py [--steps=1000] [--examples=300] \
-      [--arms=none,diffaugment,ada,fixed] [--workdir=runs/sg2_study]
+      [--eval_every=500] [--arms=none,diffaugment,ada,fixed] [--workdir=runs/sg2_study]
 
 --examples: the training digits kept (data.max_examples; 0 = all 1,500). With all
 1,500, ADA's overfitting measure stayed below its target for 96 kimg (bench/
 RESULTS.md), so p never moved; fewer images make D overfit within a CPU budget,
 the regime ADA exists for. A run already finished in its workdir is only re-read.
+After the table: ADA's p at ten points of each arm that adapts it (its curve).
 """
 
 import argparse
@@ -39,7 +40,8 @@ def run_arm(name, args):
     cmd = [sys.executable, os.path.join(ROOT, 'launch.py'),
            f'--config={os.path.join(ROOT, "experiments", "stylegan2.py")}:digits',
            f'--workdir={workdir}', f'--config.train.num_steps={args.steps}',
-           f'--config.data.max_examples={args.examples}', *ARMS[name]]
+           f'--config.data.max_examples={args.examples}',
+           f'--config.eval.every={args.eval_every}', *ARMS[name]]
     print(' '.join(cmd[1:]), flush=True)
     os.makedirs(args.workdir, exist_ok=True)
     start = time.time()
@@ -65,6 +67,7 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
   parser.add_argument('--steps', type=int, default=1000)
   parser.add_argument('--examples', type=int, default=300)
+  parser.add_argument('--eval_every', type=int, default=500)
   parser.add_argument('--arms', default=','.join(ARMS))
   parser.add_argument('--workdir', default=os.path.join(ROOT, 'runs', 'sg2_study'))
   args = parser.parse_args()
@@ -72,9 +75,14 @@ def main():
   bad = [a for a in arms if a not in ARMS]
   if bad:
     sys.exit(f'error: --arms={args.arms!r}: unknown {bad}; allowed: {", ".join(ARMS)}')
-  rows = []
+  rows, curves = [], []
   for name in arms:
     evals, logged, wall = run_arm(name, args)
+    if name == 'ada':
+      points = [s for s in sorted(logged) if 'ada_p' in logged[s]]
+      tenth = points[max(len(points) // 10, 1) - 1::max(len(points) // 10, 1)]
+      curves.append(f'{name}: p at steps ' + ', '.join(
+          f'{s:,} {float(logged[s]["ada_p"]):.3f}' for s in tenth))
     for step in sorted(evals):
       e, lg = evals[step], logged.get(step, {})
       rows.append(f'| {name} ({wall}) | {step:,} | {step * 32 / 1000:g} | {e["digits_fd"]:.2f} | '
@@ -84,6 +92,8 @@ def main():
         'E[sign D(real)] |')
   print('|---|---:|---:|---:|---:|---:|---:|---:|')
   print('\n'.join(rows))
+  for line in curves:
+    print(line)
 
 
 if __name__ == '__main__':

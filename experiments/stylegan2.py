@@ -19,8 +19,10 @@ R1 every 16 steps, path length every 4 (weight 2; not digits), style mixing 0.9
 target 0.6 (train.py's default --aug=ada), 25,000 kimg (not digits). Figures:
 --mode=sample also writes the style-mixing (coarse and fine) and interpolation
 figures.
-Not yet: mixed precision (fp32 with the official clamp 256), the
-dataset_tool's zip files (a folder of its PNGs works).
+float32 with the official conv clamp 256; --config.stylegan.low_precision_res=4
+computes the 4 highest resolutions' blocks in bfloat16 (the reference's
+num_fp16_res=4, for GPUs). data.source=folder: takes a folder of images or the
+dataset_tool's folder or .zip (labels from its dataset.json).
 """
 
 from gan_jax import config as config_lib
