@@ -6,7 +6,13 @@
 Prints the classifier's calibration (held-out accuracy; confident fraction on
 real held-out digits, uniform noise, Gaussian noise, blends of two digits) and
 then the generated samples' confident fraction and class entropy / log 10,
-beside the real digits' at the same resolution.
+beside the real digits' at the same resolution. Then two checks of digits_fd,
+whose reference set (all 1,797 digits) holds the 1,500 training digits, so that
+a generator replaying them would score well: digits_fd of real digits (1,000
+training digits, the floor for a copying generator; the 297 held-out digits and
+297 training digits, at one sample count), and each image's pixel distance to
+its nearest training digit, for the samples against the held-out digits: a
+median far below the held-out digits' says G copies.
 """
 
 import argparse
@@ -42,6 +48,35 @@ def calibration(size):
   return out
 
 
+def copy_check(samples, size, channels):
+  """digits_fd of real digit sets, and the median RMS pixel distance from each
+  sample (and each held-out digit) to its nearest training digit."""
+  from gan_jax.data.embedded import digits_arrays  # pylint: disable=g-import-not-at-top
+  from gan_jax.data.base import conform_batch  # pylint: disable=g-import-not-at-top
+  from gan_jax.data.pipeline import to_float  # pylint: disable=g-import-not-at-top
+  from gan_jax.metrics.sample_metrics import digits_frechet_distance  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(7)
+  train = to_float(conform_batch(list(digits_arrays('train')[0]), size, channels))
+  test = to_float(conform_batch(list(digits_arrays('test')[0]), size, channels))
+
+  def fd(x):
+    return digits_frechet_distance(x)['digits_fd']
+
+  def nearest(x):
+    a, b = x.reshape(len(x), -1).astype(np.float64), train.reshape(len(train), -1)
+    d2 = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None] - 2 * a @ b.T
+    return float(np.median(np.sqrt(np.maximum(d2.min(1), 0) / a.shape[1])))
+
+  return {
+      'digits_fd, 1,000 training digits': fd(train[rng.choice(len(train), 1000, replace=False)]),
+      f'digits_fd, the {len(test)} held-out digits': fd(test),
+      f'digits_fd, {len(test)} training digits': fd(train[rng.choice(len(train), len(test),
+                                                                      replace=False)]),
+      'nearest training digit, samples (median)': nearest(np.asarray(samples)),
+      'nearest training digit, held-out digits (median)': nearest(test),
+  }
+
+
 def main():
   p = argparse.ArgumentParser()
   p.add_argument('--config', required=True)
@@ -49,13 +84,18 @@ def main():
   p.add_argument('--num_samples', type=int, default=1000)
   a, rest = p.parse_known_args()
   import launch  # pylint: disable=g-import-not-at-top
-  from gan_jax import inference  # pylint: disable=g-import-not-at-top
+  import jax  # pylint: disable=g-import-not-at-top
+  from gan_jax import inference, sampling  # pylint: disable=g-import-not-at-top
   from gan_jax.experiment import Experiment  # pylint: disable=g-import-not-at-top
   config = launch.load_config(['launch.py', f'--config={a.config}',
                                 f'--config.eval.num_samples={a.num_samples}', *rest])
   exp, state, step = Experiment.load_trained(config, a.workdir)
   cal = calibration(config.data.image_size)
   res, _ = inference.evaluate(config, exp.method, state, exp.mesh)
+  rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0xE7A1)   # evaluate()'s samples
+  samples = sampling.generate_images(exp.method, state, exp.mesh, a.num_samples,
+                                     config.eval.batch_size, rng)
+  copies = copy_check(samples, config.data.image_size, config.data.channels)
   print('classifier calibration:')
   for k, v in cal.items():
     print(f'  {k:<42} {v:.3f}')
@@ -63,7 +103,10 @@ def main():
   for k in ('confident', 'class_entropy_ratio'):
     print(f'  {k:<22} generated {res["digits_" + k]:.3f}   real {res["digits_real_" + k]:.3f}   '
           f'ratio {res["digits_" + k] / res["digits_real_" + k]:.3f}')
-  print(json.dumps({'step': step, **cal, **res}))
+  print('digits_fd of real digits, and nearest-training-digit distances (RMS per pixel):')
+  for k, v in copies.items():
+    print(f'  {k:<58} {v:.3f}')
+  print(json.dumps({'step': step, **cal, **res, **copies}))
 
 
 if __name__ == '__main__':

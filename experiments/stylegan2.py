@@ -11,14 +11,14 @@ gamma 0.0002 res^2 / batch, mapping 2, EMA ramp-up 0.05); paper256 (FFHQ/LSUN
 at 256 px: batch 64, mbstd 8, fmaps 0.5, lr 0.0025, gamma 1, EMA 20 kimg);
 stylegan2 (config F at 1024 px: batch 32, mbstd 4, fmaps 1, lr 0.002, gamma 10,
 EMA 10 kimg); digits (the embedded digits at 16 px, batch 32, 32 channels
-throughout: 'auto' sized for 2 CPU cores, without path length and style
-mixing as 'cifar', about 75 ms a step, 320 kimg in about 15 minutes; ADA's
-ada_kimg 100); smoke (about a minute on a CPU). All: Adam (0, 0.99) eps 1e-8,
-R1 every 16 steps, path length every 4 (weight 2; not digits), style mixing 0.9
-(not digits), mirrored images (not the digits), ADA with the 'bgc' pipe and
-target 0.6 (train.py's default --aug=ada), 25,000 kimg (not digits). Figures:
---mode=sample also writes the style-mixing (coarse and fine) and interpolation
-figures.
+throughout: 'auto' sized for 2 CPU cores, without path length and style mixing
+as 'cifar', R1 gamma 1, about 75 ms a step, 640 kimg (20,000 steps) in about 29
+minutes with its evaluations; ADA's ada_kimg 100); smoke (about a minute on a
+CPU). All: Adam (0, 0.99) eps 1e-8, R1 every 16 steps, path length every 4
+(weight 2; not digits), style mixing 0.9 (not digits), mirrored images (not the
+digits), ADA with the 'bgc' pipe and target 0.6 (train.py's default --aug=ada),
+25,000 kimg (not digits). Figures: --mode=sample also writes the style-mixing
+(coarse and fine) and interpolation figures.
 float32 with the official conv clamp 256; --config.stylegan.low_precision_res=4
 computes the 4 highest resolutions' blocks in bfloat16 (the reference's
 num_fp16_res=4, for GPUs). data.source=folder: takes a folder of images or the
@@ -69,10 +69,13 @@ def get_config(arg=None):
     # 'auto' at 16 px, batch 32, sized for 2 CPU cores: 32 channels throughout
     # (channel_base 1024, max 32), z and w 128.
     stylegan2_settings(c, 16, 32, 4, 1024 / 32768, 0.0025, 0.0002 * 16 ** 2 / 32, 10.0, 0.05,
-                       2, 320)
+                       2, 640)
     # As the official 'cifar' config for small images: no path-length regularisation,
     # no style mixing; 1.4 x the steps per second on a CPU (bench/RESULTS.md, StyleGAN2-ADA).
     c.stylegan.pl_weight, c.stylegan.style_mixing = 0.0, 0.0
+    # R1 gamma 1, not 'auto''s 0.0016: at 5,000 steps gamma 0.0016 / 0.01 / 0.1 / 1 / 10
+    # gave digits_fd 4.49 / 3.98 / 2.85 / 1.87 / 3.17 (bench/RESULTS.md, StyleGAN2-ADA).
+    c.loss.r1_gamma = 1.0
     c.eval.metrics = ('digits_score', 'digits_fd')
     c.model.channel_max = 32
     c.model.z_dim = c.stylegan.w_dim = 128
@@ -86,4 +89,5 @@ def get_config(arg=None):
     c.augment.p, c.augment.ada_kimg = 0.2, 0.1    # p starts at 0.2 and moves by 0.32
     defaults = config_lib.base_config().stylegan   # every phase, as its fingerprint recorded
     c.stylegan.pl_weight, c.stylegan.style_mixing = defaults.pl_weight, defaults.style_mixing
+    c.loss.r1_gamma = 0.0002 * 16 ** 2 / 32                   # 'auto' at 16 px, batch 32
   return c
