@@ -84,7 +84,6 @@ def main():
   p.add_argument('--num_samples', type=int, default=1000)
   a, rest = p.parse_known_args()
   import launch  # pylint: disable=g-import-not-at-top
-  import jax  # pylint: disable=g-import-not-at-top
   from gan_jax import inference, sampling  # pylint: disable=g-import-not-at-top
   from gan_jax.experiment import Experiment  # pylint: disable=g-import-not-at-top
   config = launch.load_config(['launch.py', f'--config={a.config}',
@@ -92,9 +91,8 @@ def main():
   exp, state, step = Experiment.load_trained(config, a.workdir)
   cal = calibration(config.data.image_size)
   res, _ = inference.evaluate(config, exp.method, state, exp.mesh)
-  rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0xE7A1)   # evaluate()'s samples
   samples = sampling.generate_images(exp.method, state, exp.mesh, a.num_samples,
-                                     config.eval.batch_size, rng)
+                                     config.eval.batch_size, inference.eval_rng(config))
   copies = copy_check(samples, config.data.image_size, config.data.channels)
   print('classifier calibration:')
   for k, v in cal.items():

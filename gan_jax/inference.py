@@ -20,6 +20,11 @@ from gan_jax.metrics.registry import METRICS
 from gan_jax.sampling import generate_images, translate_arrays
 
 
+def eval_rng(config):
+  """The key evaluation samples are drawn from: the same samples at every evaluation."""
+  return jax.random.fold_in(jax.random.PRNGKey(config.seed), 0xE7A1)
+
+
 def evaluate(config, method, state, mesh, progress=False, generate_fn=None):
   """(results, protocol): every metric in config.eval.metrics on
   config.eval.num_samples samples; protocol describes the Inception metrics'
@@ -28,7 +33,7 @@ def evaluate(config, method, state, mesh, progress=False, generate_fn=None):
   ctx.check_ready()
   samples, results = None, {}
   if any(METRICS.get(m).needs is GeneratesFromNoise for m in config.eval.metrics):
-    rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0xE7A1)
+    rng = eval_rng(config)
     samples = generate_images(method, state, mesh, config.eval.num_samples,
                               config.eval.batch_size, rng, generate_fn=generate_fn,
                               progress=progress)
